@@ -1,0 +1,92 @@
+/**
+ * The netlab command line: builds the commander program from each lab's command factory, runs
+ * it, and turns the outcome into the exit code (the one place that does): 0 success, 1 a
+ * runtime or network failure, 2 a usage error.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { NetlabError, UsageError } from './core/errors.js';
+import { Output } from './core/output.js';
+import { demoCommand } from './lessons/demo-command.js';
+import { tcpEchoCommand } from './tcp/echo-commands.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** After the command finishes, how long stray handles may keep the process alive. */
+const EXIT_GRACE_MS = 1000;
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** The whole program; each lab contributes one command. */
+export function buildProgram(): Command {
+  const program = new Command('netlab')
+    .description('Network programming labs you run: TCP, UDP and WebSocket, from raw sockets to real-time web protocols.')
+    .version(version, '-V, --version')
+    .option('--no-color', 'plain output without colours (NO_COLOR=1 does the same)')
+    .option('--verbose', 'more detail, and stack traces on errors')
+    .addCommand(demoCommand())
+    .addCommand(tcpEchoCommand())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  netlab demo tcp-echo          a server and a client in one terminal
+  netlab tcp-echo serve         lesson 01: start the echo server...
+  netlab tcp-echo connect       ...and connect to it from a second terminal
+  netlab tcp-echo serve --help  every option of a command, with examples
+
+Lessons: lessons/01-tcp-echo.md`,
+    );
+  // Settings that commander copies only to subcommands made with .command(), not addCommand().
+  forEachCommand(program, (cmd) =>
+    cmd
+      .exitOverride()
+      .showHelpAfterError('(add --help for usage and examples)')
+      .configureOutput({ outputError: (text, write) => write(text) }),
+  );
+  return program;
+}
+
+function forEachCommand(cmd: Command, visit: (cmd: Command) => void): void {
+  visit(cmd);
+  for (const sub of cmd.commands) forEachCommand(sub, visit);
+}
+
+/** Runs netlab with `argv` (process.argv form) and resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    if (argv.length <= 2) {
+      program.outputHelp();
+      return EXIT_OK;
+    }
+    await program.parseAsync(argv);
+    return EXIT_OK;
+  } catch (err) {
+    // Help and --version end with a CommanderError of exit code 0; its other errors are usage.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    const output = new Output(process, { color: argv.includes('--no-color') ? false : undefined, verbose: argv.includes('--verbose') });
+    if (err instanceof UsageError) {
+      output.error(err.message);
+      return EXIT_USAGE;
+    }
+    if (err instanceof NetlabError) {
+      output.error(err.message, err.hint);
+    } else {
+      output.error(err instanceof Error ? err.message : String(err), 'run again with --verbose to see where it happened.');
+    }
+    output.debug(err instanceof Error ? (err.stack ?? '') : '');
+    return EXIT_FAILURE;
+  }
+}
+
+/** The entry point bin/netlab.js calls. */
+export function run(): void {
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+    // Normally the event loop is empty by now; if a stray handle keeps it alive, still exit.
+    setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+  });
+}

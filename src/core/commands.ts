@@ -1,0 +1,97 @@
+/**
+ * What every lab's command layer shares: the common options and their parsers, the Output
+ * built from --no-color/--verbose, turning socket errors into sentences, the classroom warning
+ * for --host 0.0.0.0, and Ctrl+C handling. Like every commands file (STYLE.md habit 4) this is
+ * where argv, signals and exits are allowed; the labs' modules never see them.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { NetlabError, UsageError, explainNetworkError, type ErrorContext } from './errors.js';
+import { isWildcard, lanAddresses } from './network-info.js';
+import { defaultPort, parseHost, parsePort } from './options.js';
+import { Output } from './output.js';
+import { onInterrupt } from './shutdown.js';
+import { DEFAULT_HOST, type LabName } from './ports.js';
+
+/** Exit status for a forced stop (second Ctrl+C), as shells report a SIGINT death. */
+const FORCED_EXIT_CODE = 130;
+
+/** Options every command inherits from `netlab` itself. */
+export interface GlobalOptions {
+  color?: boolean;
+  verbose?: boolean;
+}
+
+/** Adapts a netlab parser to commander: a UsageError becomes commander's usage error (exit 2). */
+export function argParser<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (err) {
+      if (err instanceof UsageError) throw new InvalidArgumentError(err.message);
+      throw err;
+    }
+  };
+}
+
+/** `--host` and `--port` with the lab's defaults. */
+export function addAddressOptions(cmd: Command, lab: LabName, hostHelp: string): Command {
+  return cmd
+    .addOption(new Option('--host <host>', hostHelp).default(DEFAULT_HOST).argParser(argParser(parseHost)))
+    .addOption(
+      new Option('--port <port>', 'TCP/UDP port, 0 to 65535 (0 = any free port)')
+        .default(defaultPort(lab))
+        .argParser(argParser(parsePort)),
+    );
+}
+
+/** The Output for this invocation, honouring --no-color, NO_COLOR and --verbose. */
+export function outputFor(cmd: Command): Output {
+  const globals = cmd.optsWithGlobals<GlobalOptions>();
+  return new Output(
+    { stdout: process.stdout, stderr: process.stderr },
+    { color: globals.color === false ? false : undefined, verbose: globals.verbose === true },
+  );
+}
+
+/** A socket error as a NetlabError with a sentence and a hint; unknown errors pass through. */
+export function networkError(err: unknown, ctx: ErrorContext): Error {
+  if (err instanceof NetlabError && err.hint) return err;
+  return explainNetworkError(err, ctx) ?? (err instanceof Error ? err : new Error(String(err)));
+}
+
+/**
+ * `--host 0.0.0.0` exposes the server to the network: say so, and print what students type.
+ * Goes to stderr so the first stdout line stays the parseable "listening on" line.
+ */
+export function announceReach(output: Output, host: string, port: number, connectCommand: string): void {
+  if (!isWildcard(host)) return;
+  output.warn(`listening on every network interface: anyone on this network can connect.`);
+  const addresses = lanAddresses();
+  if (addresses.length === 0) output.note('this machine has no network address besides loopback right now.');
+  for (const address of addresses) output.note(`students connect with: ${connectCommand} --host ${address} --port ${port}`);
+}
+
+/**
+ * Resolves on the first Ctrl+C (or SIGTERM) after `stop()` has finished; a second Ctrl+C while
+ * stopping exits at once.
+ */
+export function untilInterrupted(output: Output, stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const dispose = onInterrupt({
+      graceful: () => {
+        output.note('stopping… (Ctrl+C again to force)');
+        stop().then(
+          () => {
+            dispose();
+            resolve();
+          },
+          (err: unknown) => {
+            dispose();
+            reject(err);
+          },
+        );
+      },
+      force: () => process.exit(FORCED_EXIT_CODE),
+    });
+  });
+}

@@ -1,0 +1,130 @@
+/**
+ * The one place netlab prints (STYLE.md habit 11): every lab's commands hand their lines to an
+ * Output, so a student learns one pattern for the whole course:
+ *
+ *   - data (what a server logs, what a client receives) goes to stdout, diagnostics to stderr;
+ *   - received text is marked `<`, sent text `>`;
+ *   - a line about one peer starts with its address in brackets: `[127.0.0.1:53422] connected`;
+ *   - in a demo, where several roles share one terminal, each line starts with its role tag;
+ *   - colours only on a terminal, never with NO_COLOR or --no-color.
+ *
+ * While an interactive prompt is active, every line goes through it so that arriving text is
+ * printed above what the user is typing instead of through the middle of it (see prompt.ts).
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+
+/** Where Output writes; process.stdout/stderr in the CLI, collectors in tests. */
+export interface OutputStreams {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export interface OutputOptions {
+  /** false for --no-color; undefined means "decide from the streams and the environment". */
+  color?: boolean;
+  /** --verbose: debug lines and stack traces. */
+  verbose?: boolean;
+  /** The environment to read NO_COLOR / FORCE_COLOR from. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Something that can print a line without disturbing a half-typed input line. */
+export interface LineSink {
+  printAbove(line: string, stream: 'stdout' | 'stderr'): void;
+}
+
+/** https://no-color.org: any non-empty NO_COLOR turns colour off. */
+export function colorWanted(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, flag?: boolean): boolean {
+  if (flag === false) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return flag === true || stream.isTTY === true;
+}
+
+// A fixed palette for role tags and names, chosen to read on dark and light projectors.
+const TAG_COLORS = ['cyan', 'magenta', 'green', 'yellow', 'blue'] as const;
+
+export class Output {
+  readonly color: boolean;
+  readonly verbose: boolean;
+  private readonly paint: ChalkInstance;
+  private sink: LineSink | undefined;
+
+  constructor(
+    private readonly streams: OutputStreams,
+    options: OutputOptions = {},
+  ) {
+    this.color = colorWanted(streams.stdout, options.env ?? process.env, options.color);
+    this.verbose = options.verbose ?? false;
+    this.paint = new Chalk({ level: this.color ? 1 : 0 });
+  }
+
+  /** Route lines through an interactive prompt while it is active; undefined to stop. */
+  attach(sink: LineSink | undefined): void {
+    this.sink = sink;
+  }
+
+  /** A line of data on stdout, as it is. */
+  data(line: string): void {
+    this.write('stdout', line);
+  }
+
+  /** Text that arrived from the peer: `< text`. */
+  received(text: string, tag?: string): void {
+    this.write('stdout', this.tagged(tag, `${this.paint.green('<')} ${text}`));
+  }
+
+  /** Text this side sent: `> text`. */
+  sent(text: string, tag?: string): void {
+    this.write('stdout', this.tagged(tag, `${this.paint.blue('>')} ${text}`));
+  }
+
+  /** A server's log line about one peer: `[127.0.0.1:53422] connected`. */
+  peer(address: string, text: string, tag?: string): void {
+    this.write('stdout', this.tagged(tag, `${this.paint.dim(`[${address}]`)} ${text}`));
+  }
+
+  /** A log line on stdout that belongs to no peer (a server starting or stopping). */
+  event(text: string, tag?: string): void {
+    this.write('stdout', this.tagged(tag, text));
+  }
+
+  /** A diagnostic for the person at the keyboard: stderr, dimmed. */
+  note(text: string, tag?: string): void {
+    this.write('stderr', this.tagged(tag, this.paint.dim(text)));
+  }
+
+  /** Something the user should act on: stderr, `warning:` in yellow. */
+  warn(text: string): void {
+    this.write('stderr', `${this.paint.yellow('warning:')} ${text}`);
+  }
+
+  /** A failure: one sentence, then an optional hint, on stderr. */
+  error(sentence: string, hint?: string): void {
+    this.write('stderr', `${this.paint.red.bold('error:')} ${sentence}`);
+    if (hint) this.write('stderr', `${this.paint.yellow('hint:')} ${hint}`);
+  }
+
+  /** Only with --verbose: stack traces and internals. */
+  debug(text: string): void {
+    if (this.verbose) this.write('stderr', this.paint.gray(text));
+  }
+
+  /** A role or name in a stable colour, the same one every time it appears. */
+  name(text: string): string {
+    if (!this.color) return text;
+    let hash = 0;
+    for (let i = 0; i < text.length; i++) hash = (hash * 31 + text.charCodeAt(i)) >>> 0;
+    return this.paint[TAG_COLORS[hash % TAG_COLORS.length]!](text);
+  }
+
+  private tagged(tag: string | undefined, text: string): string {
+    // In a demo the roles share one terminal: `server │ …` and `client │ …`, padded to align.
+    return tag === undefined ? text : `${this.name(tag.padEnd(6))} ${this.paint.dim('│')} ${text}`;
+  }
+
+  private write(stream: 'stdout' | 'stderr', line: string): void {
+    if (this.sink) this.sink.printAbove(line, stream);
+    else this.streams[stream].write(`${line}\n`);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * How bytes are shown on a terminal. A student's terminal must never receive raw control bytes
+ * from a peer (ROBUSTNESS.md: ANSI escapes could rewrite the screen), and a log line about a
+ * chunk must show exactly what was in it, newline included: that is how a student sees that
+ * one read may hold several lines, or half of one.
+ */
+
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\\': '\\\\', '"': '\\"' };
+
+// C0 controls, DEL, C1 controls, and the Unicode line/paragraph separators.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** Text with control characters made visible: ESC → \x1b, NUL → \x00. Printable text is unchanged. */
+export function visible(text: string): string {
+  return text.replace(CONTROL, (c) => ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * A chunk as a quoted, escaped preview: `"hello\n"`. Bytes that are not valid UTF-8 show as
+ * U+FFFD; long chunks are cut at `maxChars` with the number of bytes left out.
+ */
+export function preview(chunk: Buffer, maxChars = 60): string {
+  const text = chunk.toString('utf8', 0, Math.min(chunk.length, maxChars * 4));
+  let shown = '';
+  let shownBytes = 0;
+  for (const c of text) {
+    const piece = ESCAPES[c] ?? visible(c);
+    if (shown.length + piece.length > maxChars) return `"${shown}"… (+${bytes(chunk.length - shownBytes)})`;
+    shown += piece;
+    shownBytes += Buffer.byteLength(c);
+  }
+  return `"${shown}"`;
+}
+
+/** `1 byte`, `6 bytes`, `1,048,576 bytes`. */
+export function bytes(n: number): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? 'byte' : 'bytes'}`;
+}

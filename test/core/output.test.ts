@@ -1,0 +1,71 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { Output, colorWanted, type LineSink } from '../../src/core/output.js';
+
+function collect(isTTY = false) {
+  const out = Object.assign(new PassThrough(), { isTTY });
+  const err = Object.assign(new PassThrough(), { isTTY });
+  const text = { stdout: '', stderr: '' };
+  out.on('data', (c: Buffer) => (text.stdout += c.toString()));
+  err.on('data', (c: Buffer) => (text.stderr += c.toString()));
+  return { streams: { stdout: out, stderr: err }, text };
+}
+
+describe('Output', () => {
+  it('marks received text with < and sent text with >, on stdout', () => {
+    const { streams, text } = collect();
+    const output = new Output(streams, { env: {} });
+    output.received('hello');
+    output.sent('hi');
+    expect(text.stdout).toBe('< hello\n> hi\n');
+    expect(text.stderr).toBe('');
+  });
+
+  it('puts notes, warnings and errors on stderr, with the hint on its own line', () => {
+    const { streams, text } = collect();
+    const output = new Output(streams, { env: {} });
+    output.note('connected');
+    output.error('nothing is listening.', 'start the server.');
+    expect(text.stderr).toBe('connected\nerror: nothing is listening.\nhint: start the server.\n');
+    expect(text.stdout).toBe('');
+  });
+
+  it('tags a peer line with its address, and a demo line with its role', () => {
+    const { streams, text } = collect();
+    const output = new Output(streams, { env: {} });
+    output.peer('127.0.0.1:5000', 'connected');
+    output.received('hi', 'client');
+    expect(text.stdout).toBe('[127.0.0.1:5000] connected\nclient │ < hi\n');
+  });
+
+  it('prints stack traces only when verbose', () => {
+    const { streams, text } = collect();
+    new Output(streams, { env: {} }).debug('stack');
+    new Output(streams, { env: {}, verbose: true }).debug('stack');
+    expect(text.stderr).toBe('stack\n');
+  });
+
+  it('routes every line through an attached prompt', () => {
+    const { streams, text } = collect();
+    const seen: string[] = [];
+    const sink: LineSink = { printAbove: (line, stream) => seen.push(`${stream}:${line}`) };
+    const output = new Output(streams, { env: {} });
+    output.attach(sink);
+    output.received('a');
+    output.note('b');
+    output.attach(undefined);
+    output.received('c');
+    expect(seen).toEqual(['stdout:< a', 'stderr:b']);
+    expect(text.stdout).toBe('< c\n');
+  });
+
+  it('colours only a terminal, and never with NO_COLOR or --no-color', () => {
+    expect(colorWanted({ isTTY: true }, {})).toBe(true);
+    expect(colorWanted({ isTTY: false }, {})).toBe(false);
+    expect(colorWanted({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
+    expect(colorWanted({ isTTY: true }, {}, false)).toBe(false);
+    const { streams, text } = collect(true);
+    new Output(streams, { env: {} }).received('x');
+    expect(text.stdout).toContain('\x1b[');
+  });
+});

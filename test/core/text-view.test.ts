@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { bytes, preview, visible } from '../../src/core/text-view.js';
+
+describe('visible', () => {
+  it('leaves printable text, accents and emoji alone', () => {
+    expect(visible('héllo, привіт 👋')).toBe('héllo, привіт 👋');
+  });
+
+  it('makes ANSI escapes, NUL, DEL and C1 controls visible', () => {
+    expect(visible('\x1b[2Jboom\x00\x7f\x9b')).toBe('\\x1b[2Jboom\\x00\\x7f\\x9b');
+  });
+
+  it('shows newline, carriage return and tab as escapes', () => {
+    expect(visible('a\r\nb\tc')).toBe('a\\r\\nb\\tc');
+  });
+});
+
+describe('preview', () => {
+  it('quotes a chunk with its newline visible', () => {
+    expect(preview(Buffer.from('hello\n'))).toBe('"hello\\n"');
+  });
+
+  it('cuts a long chunk and says how many bytes were left out', () => {
+    expect(preview(Buffer.from('x'.repeat(100)), 10)).toBe('"xxxxxxxxxx"… (+90 bytes)');
+  });
+
+  it('shows binary bytes without passing them through', () => {
+    expect(preview(Buffer.from([0x00, 0x1b, 0x41]))).toBe('"\\x00\\x1bA"');
+  });
+});
+
+describe('bytes', () => {
+  it('says byte or bytes, with thousands separated', () => {
+    expect(bytes(1)).toBe('1 byte');
+    expect(bytes(0)).toBe('0 bytes');
+    expect(bytes(1048576)).toBe('1,048,576 bytes');
+  });
+});
