@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { NetlabError, UsageError } from './core/errors.js';
+import { NetlabError, UsageError, errnoCode } from './core/errors.js';
 import { Output } from './core/output.js';
 import { demoCommand } from './lessons/demo-command.js';
 import { tcpEchoCommand } from './tcp/echo-commands.js';
@@ -31,13 +31,13 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       `
+Lessons: lessons/01-tcp-echo.md
+
 Examples:
   netlab demo tcp-echo          a server and a client in one terminal
   netlab tcp-echo serve         lesson 01: start the echo server...
   netlab tcp-echo connect       ...and connect to it from a second terminal
-  netlab tcp-echo serve --help  every option of a command, with examples
-
-Lessons: lessons/01-tcp-echo.md`,
+  netlab tcp-echo serve --help  every option of a command, with examples`,
     );
   // Settings that commander copies only to subcommands made with .command(), not addCommand().
   forEachCommand(program, (cmd) =>
@@ -58,8 +58,11 @@ function forEachCommand(cmd: Command, visit: (cmd: Command) => void): void {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
-    if (argv.length <= 2) {
-      program.outputHelp();
+    // `netlab` or `netlab tcp-echo` alone: what can I do here? Help on stdout, success.
+    const words = argv.slice(2);
+    const group = program.commands.find((cmd) => cmd.name() === words[0] && cmd.commands.length > 0);
+    if (words.length === 0 || (words.length === 1 && group)) {
+      (group ?? program).outputHelp();
       return EXIT_OK;
     }
     await program.parseAsync(argv);
@@ -77,13 +80,21 @@ export async function main(argv: string[]): Promise<number> {
     } else {
       output.error(err instanceof Error ? err.message : String(err), 'run again with --verbose to see where it happened.');
     }
-    output.debug(err instanceof Error ? (err.stack ?? '') : '');
+    // --verbose: where it happened, and the system error underneath the sentence.
+    for (let e: unknown = err; e instanceof Error; e = e.cause) output.debug(e.stack ?? e.message);
     return EXIT_FAILURE;
   }
 }
 
 /** The entry point bin/netlab.js calls. */
 export function run(): void {
+  // `netlab tcp-echo serve | head -1` closes the pipe after one line; a server whose reader has
+  // gone keeps serving rather than dying of EPIPE at its next log line.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err) => {
+      if (errnoCode(err) !== 'EPIPE') throw err;
+    });
+  }
   void main(process.argv).then((code) => {
     process.exitCode = code;
     // Normally the event loop is empty by now; if a stray handle keeps it alive, still exit.

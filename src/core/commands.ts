@@ -7,7 +7,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { NetlabError, UsageError, explainNetworkError, type ErrorContext } from './errors.js';
 import { isWildcard, lanAddresses } from './network-info.js';
-import { defaultPort, parseHost, parsePort } from './options.js';
+import { defaultPort, parseHost, parseInteger, parsePort } from './options.js';
 import { Output } from './output.js';
 import { onInterrupt } from './shutdown.js';
 import { DEFAULT_HOST, type LabName } from './ports.js';
@@ -33,15 +33,19 @@ export function argParser<T>(parse: (value: string) => T): (value: string) => T 
   };
 }
 
-/** `--host` and `--port` with the lab's defaults. */
-export function addAddressOptions(cmd: Command, lab: LabName, hostHelp: string): Command {
+/**
+ * `--host` and `--port` with the lab's defaults. A server may ask for port 0 (any free port);
+ * a client must name the port it connects to.
+ */
+export function addAddressOptions(cmd: Command, lab: LabName, role: 'server' | 'client'): Command {
+  const hostHelp = role === 'server' ? 'address to listen on (0.0.0.0 = every interface)' : 'server address';
+  const port =
+    role === 'server'
+      ? new Option('--port <port>', 'port to listen on, 0 to 65535 (0 = any free port)').argParser(argParser(parsePort))
+      : new Option('--port <port>', 'server port, 1 to 65535').argParser(argParser((v) => parseInteger('--port', v, 1, 65535)));
   return cmd
     .addOption(new Option('--host <host>', hostHelp).default(DEFAULT_HOST).argParser(argParser(parseHost)))
-    .addOption(
-      new Option('--port <port>', 'TCP/UDP port, 0 to 65535 (0 = any free port)')
-        .default(defaultPort(lab))
-        .argParser(argParser(parsePort)),
-    );
+    .addOption(port.default(defaultPort(lab)));
 }
 
 /** The Output for this invocation, honouring --no-color, NO_COLOR and --verbose. */
@@ -79,7 +83,8 @@ export function untilInterrupted(output: Output, stop: () => Promise<void>): Pro
   return new Promise((resolve, reject) => {
     const dispose = onInterrupt({
       graceful: () => {
-        output.note('stopping… (Ctrl+C again to force)');
+        // On a terminal the ^C the user typed is echoed in front of our line: write over it.
+        output.note(`${process.stderr.isTTY ? '\r' : ''}stopping… (Ctrl+C again to force)`);
         stop().then(
           () => {
             dispose();
@@ -94,4 +99,12 @@ export function untilInterrupted(output: Output, stop: () => Promise<void>): Pro
       force: () => process.exit(FORCED_EXIT_CODE),
     });
   });
+}
+
+/**
+ * A client's Ctrl+C: the first one leaves cleanly (`leave` flushes and closes), a second one
+ * exits at once. Returns a function that removes the handlers.
+ */
+export function onClientInterrupt(leave: () => void): () => void {
+  return onInterrupt({ graceful: leave, force: () => process.exit(FORCED_EXIT_CODE) });
 }

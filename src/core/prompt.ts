@@ -40,7 +40,11 @@ export class Prompt implements LineSink, AsyncIterable<string> {
     });
     // Created at once so no line typed before the first read is lost.
     this.lines = this.rl[Symbol.asyncIterator]();
-    this.rl.on('close', () => (this.closed = true));
+    this.rl.on('close', () => {
+      // Ctrl+D closes readline with the prompt still on screen: clear it, as close() does.
+      if (this.interactive && !this.closed) this.clearLine();
+      this.closed = true;
+    });
     this.rl.on('SIGINT', () => options.onInterrupt?.());
   }
 
@@ -61,8 +65,7 @@ export class Prompt implements LineSink, AsyncIterable<string> {
       out.write(`${line}\n`);
       return;
     }
-    readline.cursorTo(this.options.stdout, 0);
-    readline.clearLine(this.options.stdout, 0);
+    this.clearLine();
     out.write(`${line}\n`);
     this.rl.prompt(true);
   }
@@ -70,10 +73,11 @@ export class Prompt implements LineSink, AsyncIterable<string> {
   /** Stops reading input; the prompt line is cleared. Safe to call twice. */
   close(): void {
     if (this.closed) return;
-    if (this.interactive) {
-      readline.cursorTo(this.options.stdout, 0);
-      readline.clearLine(this.options.stdout, 0);
-    }
-    this.rl.close();
+    this.rl.close(); // its 'close' handler clears the prompt line
+  }
+
+  private clearLine(): void {
+    readline.cursorTo(this.options.stdout, 0);
+    readline.clearLine(this.options.stdout, 0);
   }
 }

@@ -15,11 +15,14 @@ export function visible(text: string): string {
   return text.replace(CONTROL, (c) => ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
+/** How much of a chunk a log line shows: the line then fits 80 columns on a projector. */
+export const PREVIEW_CHARS = 30;
+
 /**
  * A chunk as a quoted, escaped preview: `"hello\n"`. Bytes that are not valid UTF-8 show as
  * U+FFFD; long chunks are cut at `maxChars` with the number of bytes left out.
  */
-export function preview(chunk: Buffer, maxChars = 60): string {
+export function preview(chunk: Buffer, maxChars = PREVIEW_CHARS): string {
   const text = chunk.toString('utf8', 0, Math.min(chunk.length, maxChars * 4));
   let shown = '';
   let shownBytes = 0;

@@ -7,10 +7,8 @@ import { addAddressOptions, announceReach, networkError, outputFor, untilInterru
 import { NetlabError, formatAddress, type ErrorContext } from '../core/errors.js';
 import { defaultPort } from '../core/options.js';
 import type { Output } from '../core/output.js';
-import { Prompt } from '../core/prompt.js';
-import { ReceivedLines } from '../core/received-lines.js';
-import { onInterrupt } from '../core/shutdown.js';
-import { bytes, visible } from '../core/text-view.js';
+import { runClientSession } from '../core/client-session.js';
+import { bytes } from '../core/text-view.js';
 import { logEchoServer } from './echo-log.js';
 import { startEchoServer } from './echo-server.js';
 import { connectTcp, type TcpClient } from './tcp-client.js';
@@ -41,7 +39,7 @@ export function tcpEchoCommand(): Command {
   const cmd = new Command('tcp-echo').description('lesson 01: a TCP echo server and client (node:net)');
 
   const serve = new Command('serve').description('echo every byte each client sends back to it');
-  addAddressOptions(serve, 'tcp-echo', 'address to listen on (0.0.0.0 = every interface)')
+  addAddressOptions(serve, 'tcp-echo', 'server')
     .addOption(new Option('--one-at-a-time', 'serve one client at a time, like a sequential accept loop'))
     .addOption(new Option('--quiet', 'log connections only, not every read'))
     .addHelpText(
@@ -56,7 +54,7 @@ Examples:
     .action((opts: ServeOptions, command: Command) => serveEcho(opts, outputFor(command)));
 
   const connect = new Command('connect').description('send lines to an echo server and print what comes back');
-  addAddressOptions(connect, 'tcp-echo', 'server address')
+  addAddressOptions(connect, 'tcp-echo', 'client')
     .addHelpText(
       'after',
       `
@@ -98,68 +96,29 @@ async function connectEcho(opts: ConnectOptions, output: Output): Promise<void> 
     throw networkError(err, ctx);
   });
   output.note(`connected to ${client.remote} from ${client.local}; "exit" or Ctrl+D quits`);
-
-  const prompt = new Prompt({ input: process.stdin, stdout: process.stdout, stderr: process.stderr, onInterrupt: () => prompt.close() });
-  const stopOnSignal = onInterrupt({ graceful: () => prompt.close(), force: () => process.exit(130) });
-  output.attach(prompt);
-  try {
-    await runEchoSession(client, prompt, output, ctx);
-  } finally {
-    stopOnSignal();
-    output.attach(undefined);
-    prompt.close();
-    client.destroy();
-  }
-}
-
-/**
- * Sends what the user types, shows what comes back, and ends cleanly: on "exit", Ctrl+D or
- * the end of piped input it waits for the outstanding echo, sends FIN, and waits for the
- * server's. A connection the server ends or resets first is an error (exit 1).
- */
-async function runEchoSession(client: TcpClient, prompt: Prompt, output: Output, ctx: ErrorContext): Promise<void> {
-  const received = new ReceivedLines((line) => output.received(line));
   const echoed = new EchoWatch(client);
-  let leaving = false;
-  let lost: Error | undefined;
-
-  client.on('data', (chunk) => received.push(chunk));
-  client.on('end', () => {
-    if (leaving) return;
-    lost = new NetlabError('NETLAB_ERR_SERVER_CLOSED', `the server at ${client.remote} closed the connection.`, `it may have been stopped; start it again with \`${ctx.serveCommand}\`.`);
-    prompt.close();
+  await runClientSession(client, output, ctx, {
+    isExit: (line) => line.trim() === 'exit',
+    // Piped input goes one line per echo, so a scripted run reads like a person typing.
+    afterSend: async (interactive) => {
+      if (!interactive && !(await echoed.all(ECHO_WAIT_MS))) {
+        output.note(`no echo within ${ECHO_WAIT_MS / 1000} s; sending the next line anyway`);
+      }
+    },
+    // Wait for the outstanding echo, send FIN, and wait for the server's.
+    leave: async () => {
+      const complete = await echoed.all(ECHO_WAIT_MS);
+      client.end();
+      await Promise.race([client.whenClosed(), delay(CLOSE_WAIT_MS)]);
+      if (!complete) {
+        throw new NetlabError(
+          'NETLAB_ERR_NO_ECHO',
+          `${bytes(client.bytesSent - client.bytesReceived)} of what we sent never came back.`,
+          'is the server an echo server? `netlab tcp-echo serve` is one.',
+        );
+      }
+    },
   });
-  client.on('close', (err) => {
-    received.flush();
-    if (!leaving && err) lost ??= networkError(err, ctx);
-    prompt.close();
-  });
-
-  prompt.ready();
-  for await (const line of prompt) {
-    if (line.trim() === 'exit') break;
-    if (!prompt.interactive) output.sent(visible(line));
-    await client.send(`${line}\n`);
-    if (!prompt.interactive && !(await echoed.all(ECHO_WAIT_MS))) {
-      output.note(`no echo within ${ECHO_WAIT_MS / 1000} s; sending the next line anyway`);
-    }
-    prompt.ready();
-  }
-  if (lost) throw lost;
-
-  leaving = true;
-  const complete = await echoed.all(ECHO_WAIT_MS);
-  client.end();
-  await Promise.race([client.whenClosed(), delay(CLOSE_WAIT_MS)]);
-  received.flush();
-  output.note(`disconnected · sent ${bytes(client.bytesSent)}, received ${bytes(client.bytesReceived)}`);
-  if (!complete) {
-    throw new NetlabError(
-      'NETLAB_ERR_NO_ECHO',
-      `${bytes(client.bytesSent - client.bytesReceived)} of what we sent never came back.`,
-      'is the server an echo server? `netlab tcp-echo serve` is one.',
-    );
-  }
 }
 
 /** Resolves when every byte sent so far has come back (or the connection closed). */

@@ -7,7 +7,7 @@
  * read (TCP is a byte stream: a read is not a message); and the close handshake (FIN each way).
  */
 import type { Output } from '../core/output.js';
-import { visible } from '../core/text-view.js';
+import { bytes, visible } from '../core/text-view.js';
 import { logEchoServer } from './echo-log.js';
 import { startEchoServer } from './echo-server.js';
 import { connectTcp } from './tcp-client.js';
@@ -47,10 +47,10 @@ export async function runTcpEchoDemo(output: Output): Promise<void> {
     output.event('done: sending FIN (socket.end())', CLIENT);
     client.end();
     await Promise.all([client.whenClosed(), serverSawClose]);
-    output.event(`disconnected · sent ${client.bytesSent} bytes, received ${client.bytesReceived} bytes`, CLIENT);
+    output.event(`disconnected · sent ${bytes(client.bytesSent)}, received ${bytes(client.bytesReceived)}`, CLIENT);
   } finally {
     await server.close();
   }
-  output.event(`tcp-echo server stopped · ${server.totals.connections} connection, ${server.totals.bytesEchoed} bytes echoed`, SERVER);
+  output.event(`tcp-echo server stopped · 1 connection, ${bytes(server.totals.bytesEchoed)} echoed`, SERVER);
   output.note('try it in two terminals: `netlab tcp-echo serve`, then `netlab tcp-echo connect` (lesson 01)');
 }

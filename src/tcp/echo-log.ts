@@ -22,10 +22,10 @@ export interface EchoLogOptions {
 export function logEchoServer(server: EchoServer, output: Output, options: EchoLogOptions = {}): void {
   const { tag } = options;
   server.on('connection', (conn, waitingBehind) => {
-    const wait = waitingBehind > 0 ? ` · waiting: ${clients(waitingBehind)} ahead (--one-at-a-time)` : '';
+    const wait = waitingBehind > 0 ? ` · queued, not served until ${clients(waitingBehind)} ahead ${waitingBehind === 1 ? 'leaves' : 'leave'}` : '';
     output.peer(conn.remote, `connected${wait}`, tag);
   });
-  server.on('serving', (conn) => output.peer(conn.remote, 'its turn: now reading what it sent while it waited', tag));
+  server.on('serving', (conn) => output.peer(conn.remote, 'its turn: now reading what it sent while queued', tag));
   if (!options.quiet) {
     server.on('data', (conn, chunk) => output.peer(conn.remote, `< ${bytes(chunk.length)} ${preview(chunk)}`, tag));
     server.on('end', (conn) => output.peer(conn.remote, 'sent FIN (it will send nothing more)', tag));

@@ -20,6 +20,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { errnoCode, formatAddress } from '../core/errors.js';
+import { closeServer, listen } from './listener.js';
 
 /** How long close() lets clients finish before their sockets are destroyed. */
 export const CLOSE_GRACE_MS = 1000;
@@ -96,14 +97,7 @@ export class EchoServer extends EventEmitter<EchoServerEvents> {
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: oneAtATime, noDelay: true });
     const echo = new EchoServer(server, oneAtATime);
     server.on('connection', (socket) => echo.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: options.host, port: options.port }, () => {
-        server.off('error', reject);
-        echo.bound = server.address() as net.AddressInfo;
-        resolve();
-      });
-    });
+    echo.bound = await listen(server, options.host, options.port);
     server.on('error', (err) => echo.emit('error', err));
     return echo;
   }
@@ -127,20 +121,10 @@ export class EchoServer extends EventEmitter<EchoServerEvents> {
    * clients that do not close within CLOSE_GRACE_MS are destroyed. Safe to call twice.
    */
   close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      const sockets = [...this.sockets.keys()];
-      const force = setTimeout(() => sockets.forEach((socket) => socket.destroy()), CLOSE_GRACE_MS);
-      const listenerClosed = new Promise((done) => this.server.close(done));
-      const socketsClosed = sockets.map((socket) => new Promise((done) => socket.once('close', done)));
-      for (const socket of sockets) {
-        // A paused socket never reads the client's FIN, so resume it to let the close finish.
-        socket.end();
-        socket.resume();
-      }
-      void Promise.all([listenerClosed, ...socketsClosed]).then(() => {
-        clearTimeout(force);
-        resolve();
-      });
+    this.closing ??= closeServer(this.server, this.sockets.keys(), CLOSE_GRACE_MS, (socket) => {
+      // A paused socket never reads the client's FIN, so resume it to let the close finish.
+      socket.end();
+      socket.resume();
     });
     return this.closing;
   }

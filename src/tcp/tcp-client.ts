@@ -57,9 +57,11 @@ export class TcpClient extends EventEmitter<TcpClientEvents> {
   static connect(options: TcpClientOptions): Promise<TcpClient> {
     const timeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
-      // allowHalfOpen: after the server's FIN we decide when to close, not the runtime.
-      const socket = net.connect({ host: options.host, port: options.port, allowHalfOpen: true, noDelay: true });
+      // When the server closes first we have nothing left to say, so its FIN is answered at
+      // once (allowHalfOpen off); our own half-close (end()) still keeps reading.
+      const socket = net.connect({ host: options.host, port: options.port, noDelay: true });
       const fail = (err: Error) => {
+        clearTimeout(timer);
         socket.destroy();
         reject(err);
       };

@@ -1,0 +1,23 @@
+/**
+ * `netlab demo`: the projector version of a lab, server and client tagged in one terminal.
+ */
+import { describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
+
+describe('netlab demo', () => {
+  it('lists tcp-echo among the demos and exits 0', async () => {
+    const { code, stdout } = await runCli(['demo']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^ {2}tcp-echo +lesson 01/m);
+  });
+
+  it('runs the tcp-echo demo to the end, with server │ and client │ lines, and exits 0', async () => {
+    const { code, stdout, stderr } = await runCli(['demo', 'tcp-echo']);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^server +│ tcp-echo server listening on 127\.0\.0\.1:\d+$/m);
+    expect(stdout).toMatch(/^client +│ > hello$/m);
+    expect(stdout).toMatch(/^client +│ < hello$/m);
+    expect(stdout).toMatch(/^server +│ \[127\.0\.0\.1:\d+\] closed · /m);
+    expect(stdout).toMatch(/^server +│ tcp-echo server stopped/m);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * Every lesson in lessons/ runs here, one test per file, against the built CLI (dist/): its
+ * commands, typed input and expected output must be exactly what netlab does today. So does
+ * the complete example in lessons/README.md, the one lesson authors copy from.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, runLesson } from './lesson-runner.js';
+
+const LESSONS_DIR = path.join(REPO_ROOT, 'lessons');
+const LESSON_FILES = readdirSync(LESSONS_DIR)
+  .filter((name) => name.endsWith('.md') && name !== 'README.md')
+  .sort();
+
+/** A lesson's hang guards add up: 10 s per step at worst, and a failure should say which step. */
+const LESSON_TIMEOUT_MS = 120_000;
+
+/**
+ * The first ````markdown block of lessons/README.md: a whole lesson, shown as source. Blank
+ * lines stand in for the README's lines above it, so errors give the README's line numbers.
+ */
+function readmeExample(): string {
+  const lines = readFileSync(path.join(LESSONS_DIR, 'README.md'), 'utf8').split('\n');
+  const start = lines.indexOf('````markdown');
+  const end = lines.indexOf('````', start + 1);
+  if (start === -1 || end === -1) throw new Error('lessons/README.md has no ````markdown block with an example lesson');
+  return [...lines.slice(0, start + 1).map(() => ''), ...lines.slice(start + 1, end)].join('\n');
+}
+
+describe('lessons', () => {
+  beforeAll(() => {
+    if (!existsSync(path.join(REPO_ROOT, 'dist', 'cli.js'))) {
+      throw new Error('the lessons run the built CLI: run `npm run build` first');
+    }
+  });
+
+  it('include at least one lesson', () => {
+    expect(LESSON_FILES.length).toBeGreaterThan(0);
+  });
+
+  it.each(LESSON_FILES)(
+    'lessons/%s shows only commands and output that netlab really produces',
+    async (file) => {
+      const source = readFileSync(path.join(LESSONS_DIR, file), 'utf8');
+      await runLesson(source, { name: `lessons/${file}` });
+    },
+    LESSON_TIMEOUT_MS,
+  );
+
+  // Lessons point to the code they explain (STYLE.md habit 7); a rename must not leave them behind.
+  it.each(LESSON_FILES)('lessons/%s names only source files that exist', (file) => {
+    const source = readFileSync(path.join(LESSONS_DIR, file), 'utf8');
+    const named = [...source.matchAll(/`((?:src|test|bench)\/[\w./-]+)`/g)].map((match) => match[1]!);
+    expect(named.filter((name) => !existsSync(path.join(REPO_ROOT, name)))).toEqual([]);
+  });
+
+  it(
+    'the example lesson in lessons/README.md runs too',
+    async () => {
+      await runLesson(readmeExample(), { name: 'lessons/README.md' });
+    },
+    LESSON_TIMEOUT_MS,
+  );
+});
