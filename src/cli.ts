@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { NetlabError, UsageError, errnoCode } from './core/errors.js';
 import { Output } from './core/output.js';
 import { demoCommand } from './lessons/demo-command.js';
+import { tcpChatCommand } from './tcp/chat-commands.js';
 import { tcpEchoCommand } from './tcp/echo-commands.js';
 
 export const EXIT_OK = 0;
@@ -28,15 +29,17 @@ export function buildProgram(): Command {
     .option('--verbose', 'more detail, and stack traces on errors')
     .addCommand(demoCommand())
     .addCommand(tcpEchoCommand())
+    .addCommand(tcpChatCommand())
     .addHelpText(
       'after',
       `
-Lessons: lessons/01-tcp-echo.md
+Lessons: lessons/01-tcp-echo.md, lessons/02-tcp-chat.md
 
 Examples:
   netlab demo tcp-echo          a server and a client in one terminal
   netlab tcp-echo serve         lesson 01: start the echo server...
   netlab tcp-echo connect       ...and connect to it from a second terminal
+  netlab tcp-chat serve         lesson 02: a chat for the whole room
   netlab tcp-echo serve --help  every option of a command, with examples`,
     );
   // Settings that commander copies only to subcommands made with .command(), not addCommand().

@@ -50,7 +50,11 @@ export async function runClientSession(client: SessionConnection, output: Output
   client.on('end', () => {
     if (leaving) return;
     received.flush();
-    lost = new NetlabError('NETLAB_ERR_SERVER_CLOSED', `the server at ${client.remote} closed the connection.`, `it may have been stopped; start it again with \`${ctx.serveCommand}\`.`);
+    lost = new NetlabError(
+      'NETLAB_ERR_SERVER_CLOSED',
+      `the server at ${client.remote} closed the connection.`,
+      `it may have stopped or dropped you; start it with \`${ctx.serveCommand}\`.`,
+    );
     prompt.close();
   });
   client.on('close', (err) => {

@@ -35,10 +35,11 @@ export class LineFramer {
       if (this.discarding >= 0) {
         this.discarding = -1; // the over-long line ends here; it was reported when it overflowed
       } else {
-        const line = this.partial + piece;
+        const raw = this.partial + piece;
+        const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
         this.partial = '';
         if (Buffer.byteLength(line) > this.maxLineBytes) items.push({ kind: 'too-long', bytes: Buffer.byteLength(line) });
-        else items.push({ kind: 'line', text: line.endsWith('\r') ? line.slice(0, -1) : line });
+        else items.push({ kind: 'line', text: line });
       }
       newline = text.indexOf('\n');
     }
@@ -47,7 +48,8 @@ export class LineFramer {
     } else {
       this.partial += text;
       const bytes = Buffer.byteLength(this.partial);
-      if (bytes > this.maxLineBytes) {
+      // A trailing "\r" may be the start of a "\r\n" and does not count against the limit.
+      if (bytes > this.maxLineBytes + (this.partial.endsWith('\r') ? 1 : 0)) {
         items.push({ kind: 'too-long', bytes });
         this.partial = '';
         this.discarding = bytes;

@@ -12,7 +12,12 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /** Text with control characters made visible: ESC → \x1b, NUL → \x00. Printable text is unchanged. */
 export function visible(text: string): string {
-  return text.replace(CONTROL, (c) => ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(CONTROL, (c) => ESCAPES[c] ?? escapeCode(c.charCodeAt(0)));
+}
+
+/** `\x1b` for a byte-sized code, `\u2028` for a larger one (never the ambiguous `\x2028`). */
+function escapeCode(code: number): string {
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
 /** How much of a chunk a log line shows: the line then fits 80 columns on a projector. */
@@ -37,5 +42,10 @@ export function preview(chunk: Buffer, maxChars = PREVIEW_CHARS): string {
 
 /** `1 byte`, `6 bytes`, `1,048,576 bytes`. */
 export function bytes(n: number): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? 'byte' : 'bytes'}`;
+  return count(n, 'byte');
+}
+
+/** A number and its noun: `1 message`, `3 messages`, `1,000 deliveries`. */
+export function count(n: number, singular: string, plural = singular.endsWith('y') ? `${singular.slice(0, -1)}ies` : `${singular}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? singular : plural}`;
 }

@@ -5,6 +5,7 @@
 import { Argument, Command } from 'commander';
 import { outputFor } from '../core/commands.js';
 import type { Output } from '../core/output.js';
+import { runTcpChatDemo } from '../tcp/chat-demo.js';
 import { runTcpEchoDemo } from '../tcp/echo-demo.js';
 
 interface Demo {
@@ -15,6 +16,7 @@ interface Demo {
 /** Every lab's demo, in course order. */
 const DEMOS: Record<string, Demo> = {
   'tcp-echo': { summary: 'lesson 01: a server and a client echo lines; a byte stream; FIN', run: runTcpEchoDemo },
+  'tcp-chat': { summary: 'lesson 02: three people chat; one joins late, one renames, one leaves', run: runTcpChatDemo },
 };
 
 export function demoCommand(): Command {

@@ -8,7 +8,7 @@ import { NetlabError, formatAddress, type ErrorContext } from '../core/errors.js
 import { defaultPort } from '../core/options.js';
 import type { Output } from '../core/output.js';
 import { runClientSession } from '../core/client-session.js';
-import { bytes } from '../core/text-view.js';
+import { bytes, count } from '../core/text-view.js';
 import { logEchoServer } from './echo-log.js';
 import { startEchoServer } from './echo-server.js';
 import { connectTcp, type TcpClient } from './tcp-client.js';
@@ -86,7 +86,7 @@ async function serveEcho(opts: ServeOptions, output: Output): Promise<void> {
 
   await untilInterrupted(output, () => server.close());
   const { connections, bytesEchoed } = server.totals;
-  output.event(`tcp-echo server stopped · ${connections} ${connections === 1 ? 'connection' : 'connections'}, ${bytes(bytesEchoed)} echoed`);
+  output.event(`tcp-echo server stopped · ${count(connections, 'connection')}, ${bytes(bytesEchoed)} echoed`);
 }
 
 async function connectEcho(opts: ConnectOptions, output: Output): Promise<void> {

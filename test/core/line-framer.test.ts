@@ -56,6 +56,13 @@ describe('LineFramer', () => {
     for (const framed of everySplit(Buffer.from('abcd\n'), 4)) expect(framed).toEqual(['abcd']);
   });
 
+  it('does not count the CR of a CRLF ending against the limit, however the reads split', () => {
+    // (How many bytes of the long line are reported depends on where the reads split.)
+    for (const framed of everySplit(Buffer.from('abcd\r\nabcde\r\n'), 4)) {
+      expect(framed.map((item) => item.replace(/: \d+>$/, '>'))).toEqual(['abcd', '<too long>']);
+    }
+  });
+
   it('hands back the text after the last newline on flush', () => {
     const framer = new LineFramer();
     framer.push(Buffer.from('a\npartial'));

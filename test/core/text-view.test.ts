@@ -10,6 +10,10 @@ describe('visible', () => {
     expect(visible('\x1b[2Jboom\x00\x7f\x9b')).toBe('\\x1b[2Jboom\\x00\\x7f\\x9b');
   });
 
+  it('shows the Unicode line separators as \\u escapes, never as an ambiguous \\x', () => {
+    expect(visible('a\u2028b\u2029')).toBe('a\\u2028b\\u2029');
+  });
+
   it('shows newline, carriage return and tab as escapes', () => {
     expect(visible('a\r\nb\tc')).toBe('a\\r\\nb\\tc');
   });
