@@ -10,6 +10,10 @@
  *
  * While an interactive prompt is active, every line goes through it so that arriving text is
  * printed above what the user is typing instead of through the middle of it (see prompt.ts).
+ *
+ * stdout lines are batched: those printed in one event-loop turn go out in one write after it
+ * (setImmediate), so a server that logs every message makes one system call per turn, not one
+ * per line. A line for stderr first flushes the batch, so the two streams stay in order.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 
@@ -49,6 +53,9 @@ export class Output {
   readonly verbose: boolean;
   private readonly paint: ChalkInstance;
   private sink: LineSink | undefined;
+  /** stdout lines of this event-loop turn, written together by flush(). */
+  private batch: string[] = [];
+  private readonly flushBatch = () => this.flush();
 
   constructor(
     private readonly streams: OutputStreams,
@@ -61,7 +68,16 @@ export class Output {
 
   /** Route lines through an interactive prompt while it is active; undefined to stop. */
   attach(sink: LineSink | undefined): void {
+    this.flush();
     this.sink = sink;
+  }
+
+  /** Writes the stdout lines waiting for the end of this event-loop turn, now. */
+  flush(): void {
+    if (this.batch.length === 0) return;
+    const text = `${this.batch.join('\n')}\n`;
+    this.batch = [];
+    this.streams.stdout.write(text);
   }
 
   /** A line of data on stdout, as it is. */
@@ -124,7 +140,13 @@ export class Output {
   }
 
   private write(stream: 'stdout' | 'stderr', line: string): void {
-    if (this.sink) this.sink.printAbove(line, stream);
-    else this.streams[stream].write(`${line}\n`);
+    if (this.sink) {
+      this.sink.printAbove(line, stream);
+    } else if (stream === 'stderr') {
+      this.flush();
+      this.streams.stderr.write(`${line}\n`);
+    } else if (this.batch.push(line) === 1) {
+      setImmediate(this.flushBatch);
+    }
   }
 }

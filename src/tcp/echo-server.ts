@@ -57,7 +57,7 @@ export interface EchoServerEvents {
   connection: [conn: EchoConnection, waitingBehind: number];
   /** --one-at-a-time: a waiting client's turn has come. */
   serving: [conn: EchoConnection];
-  /** One read: the bytes exactly as the kernel delivered them (already being echoed). */
+  /** One read: the bytes exactly as the kernel delivered them (already on their way back). */
   data: [conn: EchoConnection, chunk: Buffer];
   /** The client sent FIN: it will send nothing more (it may still be reading). */
   end: [conn: EchoConnection];
@@ -145,10 +145,11 @@ export class EchoServer extends EventEmitter<EchoServerEvents> {
       reason = errnoCode(err) === 'ECONNRESET' || errnoCode(err) === 'EPIPE' ? 'reset' : 'error';
     });
     socket.on('data', (chunk: Buffer) => {
-      this.emit('data', conn, chunk);
       // send(): when the kernel's buffer is full, stop reading until it drains, so a client
       // that sends without reading cannot make the server buffer without bound.
       if (!socket.write(chunk)) socket.pause();
+      // Logging comes after the echo is on its way, never in front of it.
+      this.emit('data', conn, chunk);
     });
     socket.on('drain', () => socket.resume());
     socket.on('end', () => {

@@ -17,6 +17,7 @@ describe('Output', () => {
     const output = new Output(streams, { env: {} });
     output.received('hello');
     output.sent('hi');
+    output.flush();
     expect(text.stdout).toBe('< hello\n> hi\n');
     expect(text.stderr).toBe('');
   });
@@ -35,6 +36,7 @@ describe('Output', () => {
     const output = new Output(streams, { env: {} });
     output.peer('127.0.0.1:5000', 'connected');
     output.received('hi', 'client');
+    output.flush();
     expect(text.stdout).toBe('[127.0.0.1:5000] connected\nclient │ < hi\n');
   });
 
@@ -55,6 +57,7 @@ describe('Output', () => {
     output.note('b');
     output.attach(undefined);
     output.received('c');
+    output.flush();
     expect(seen).toEqual(['stdout:< a', 'stderr:b']);
     expect(text.stdout).toBe('< c\n');
   });
@@ -65,7 +68,32 @@ describe('Output', () => {
     expect(colorWanted({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
     expect(colorWanted({ isTTY: true }, {}, false)).toBe(false);
     const { streams, text } = collect(true);
-    new Output(streams, { env: {} }).received('x');
+    const output = new Output(streams, { env: {} });
+    output.received('x');
+    output.flush();
     expect(text.stdout).toContain('\x1b[');
+  });
+
+  it('writes the stdout lines of one event-loop turn together, after the turn', async () => {
+    const { streams, text } = collect();
+    const writes: string[] = [];
+    streams.stdout.on('data', (c: Buffer) => writes.push(c.toString()));
+    const output = new Output(streams, { env: {} });
+    output.received('a');
+    output.received('b');
+    expect(text.stdout).toBe('');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual(['< a\n< b\n']);
+  });
+
+  it('keeps stdout and stderr in order: a stderr line first writes the waiting stdout lines', () => {
+    const { streams } = collect();
+    const order: string[] = [];
+    streams.stdout.on('data', (c: Buffer) => order.push(`out:${c.toString().trim()}`));
+    streams.stderr.on('data', (c: Buffer) => order.push(`err:${c.toString().trim()}`));
+    const output = new Output(streams, { env: {} });
+    output.data('first');
+    output.note('second');
+    expect(order).toEqual(['out:first', 'err:second']);
   });
 });
