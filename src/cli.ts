@@ -62,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     // `netlab` or `netlab tcp-echo` alone: what can I do here? Help on stdout, success.
-    const words = argv.slice(2);
+    const words = argv.slice(2).filter((word) => word !== '--no-color' && word !== '--verbose');
     const group = program.commands.find((cmd) => cmd.name() === words[0] && cmd.commands.length > 0);
     if (words.length === 0 || (words.length === 1 && group)) {
       (group ?? program).outputHelp();

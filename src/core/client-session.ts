@@ -40,8 +40,9 @@ export interface SessionHooks {
 }
 
 export async function runClientSession(client: SessionConnection, output: Output, ctx: ErrorContext, hooks: SessionHooks): Promise<void> {
-  const prompt = new Prompt({ input: process.stdin, stdout: process.stdout, stderr: process.stderr, onInterrupt: () => prompt.close() });
-  const stopInterrupts = onClientInterrupt(() => prompt.close());
+  // One count for both kinds of Ctrl+C: a signal, or a key a raw-mode terminal handed readline.
+  const interrupts = onClientInterrupt(() => prompt.close());
+  const prompt = new Prompt({ input: process.stdin, stdout: process.stdout, stderr: process.stderr, onInterrupt: interrupts.trigger });
   const received = new ReceivedLines((line) => output.received(hooks.show ? hooks.show(line) : line));
   let leaving = false;
   let lost: Error | undefined;
@@ -84,7 +85,8 @@ export async function runClientSession(client: SessionConnection, output: Output
     received.flush();
     output.note(`disconnected · sent ${bytes(client.bytesSent)}, received ${bytes(client.bytesReceived)}`);
   } finally {
-    stopInterrupts();
+    received.flush();
+    interrupts.dispose();
     output.attach(undefined);
     prompt.close();
     client.destroy();

@@ -9,7 +9,7 @@ import { NetlabError, UsageError, explainNetworkError, type ErrorContext } from 
 import { isWildcard, lanAddresses } from './network-info.js';
 import { defaultPort, parseHost, parseInteger, parsePort } from './options.js';
 import { Output } from './output.js';
-import { onInterrupt } from './shutdown.js';
+import { onInterrupt, type Interrupts } from './shutdown.js';
 import { DEFAULT_HOST, type LabName } from './ports.js';
 
 /** Exit status for a forced stop (second Ctrl+C), as shells report a SIGINT death. */
@@ -81,7 +81,7 @@ export function announceReach(output: Output, host: string, port: number, connec
  */
 export function untilInterrupted(output: Output, stop: () => Promise<void>): Promise<void> {
   return new Promise((resolve, reject) => {
-    const dispose = onInterrupt({
+    const { dispose } = onInterrupt({
       graceful: () => {
         // On a terminal the ^C the user typed is echoed in front of our line: write over it.
         output.note(`${process.stderr.isTTY ? '\r' : ''}stopping… (Ctrl+C again to force)`);
@@ -96,15 +96,18 @@ export function untilInterrupted(output: Output, stop: () => Promise<void>): Pro
           },
         );
       },
-      force: () => process.exit(FORCED_EXIT_CODE),
+      force: () => {
+        output.flush();
+        process.exit(FORCED_EXIT_CODE);
+      },
     });
   });
 }
 
 /**
  * A client's Ctrl+C: the first one leaves cleanly (`leave` flushes and closes), a second one
- * exits at once. Returns a function that removes the handlers.
+ * exits at once. The prompt reports a Ctrl+C typed at a terminal through `trigger`.
  */
-export function onClientInterrupt(leave: () => void): () => void {
+export function onClientInterrupt(leave: () => void): Interrupts {
   return onInterrupt({ graceful: leave, force: () => process.exit(FORCED_EXIT_CODE) });
 }

@@ -11,6 +11,8 @@ import { visible } from './text-view.js';
 
 /** How long a partial line waits for the rest before it is shown as it is. */
 export const PARTIAL_LINE_WAIT_MS = 150;
+/** A partial line this long is shown at once: a server that never sends "\n" cannot fill memory. */
+export const MAX_PARTIAL_LINE_CHARS = 64 * 1024;
 
 export class ReceivedLines {
   private readonly framer = new LineFramer();
@@ -22,6 +24,7 @@ export class ReceivedLines {
     for (const item of this.framer.push(chunk)) {
       if (item.kind === 'line') this.show(visible(item.text));
     }
+    if (this.framer.pending.length > MAX_PARTIAL_LINE_CHARS) return this.flush();
     clearTimeout(this.timer);
     this.timer = this.framer.pending === '' ? undefined : setTimeout(() => this.flush(), PARTIAL_LINE_WAIT_MS);
   }

@@ -11,18 +11,28 @@ export interface InterruptHandlers {
   force: () => void;
 }
 
-/** Installs the handlers; returns a function that removes them. */
-export function onInterrupt(handlers: InterruptHandlers, proc: NodeJS.Process = process): () => void {
+export interface Interrupts {
+  /** Counts a Ctrl+C that did not arrive as a signal (a terminal in raw mode, see prompt.ts). */
+  trigger: () => void;
+  /** Removes the signal handlers. */
+  dispose: () => void;
+}
+
+/** Installs the handlers for SIGINT and SIGTERM. */
+export function onInterrupt(handlers: InterruptHandlers, proc: NodeJS.Process = process): Interrupts {
   let count = 0;
-  const handle = () => {
+  const trigger = () => {
     count++;
     if (count === 1) handlers.graceful();
     else handlers.force();
   };
-  proc.on('SIGINT', handle);
-  proc.on('SIGTERM', handle);
-  return () => {
-    proc.off('SIGINT', handle);
-    proc.off('SIGTERM', handle);
+  proc.on('SIGINT', trigger);
+  proc.on('SIGTERM', trigger);
+  return {
+    trigger,
+    dispose: () => {
+      proc.off('SIGINT', trigger);
+      proc.off('SIGTERM', trigger);
+    },
   };
 }

@@ -25,7 +25,7 @@ export const PREVIEW_CHARS = 30;
 
 /**
  * A chunk as a quoted, escaped preview: `"hello\n"`. Bytes that are not valid UTF-8 show as
- * U+FFFD; long chunks are cut at `maxChars` with the number of bytes left out.
+ * U+FFFD; a long chunk is cut at `maxChars` and ends with an ellipsis.
  *
  * A server may log every read, so this is on its hot path: it decodes only what it can show
  * and tests character codes instead of running a regular expression per character.
@@ -33,15 +33,18 @@ export const PREVIEW_CHARS = 30;
 export function preview(chunk: Buffer, maxChars = PREVIEW_CHARS): string {
   const text = chunk.toString('utf8', 0, Math.min(chunk.length, maxChars * 4));
   let shown = '';
-  let shownBytes = 0;
+  let cut = chunk.length > maxChars * 4; // then only part of it was decoded
   for (const c of text) {
     const code = c.charCodeAt(0);
     const piece = needsEscape(code) ? (ESCAPES[c] ?? escapeCode(code)) : c;
-    if (shown.length + piece.length > maxChars) break;
+    if (shown.length + piece.length > maxChars) {
+      cut = true;
+      break;
+    }
     shown += piece;
-    shownBytes += code < 0x80 ? 1 : Buffer.byteLength(c);
   }
-  return shownBytes >= chunk.length ? `"${shown}"` : `"${shown}"… (+${bytes(chunk.length - shownBytes)})`;
+  // The log line already gives the chunk's size, so a cut preview needs only the ellipsis.
+  return cut ? `"${shown}"…` : `"${shown}"`;
 }
 
 /** The characters `visible()` escapes, plus the quote and backslash of a quoted preview. */

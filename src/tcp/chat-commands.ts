@@ -11,7 +11,7 @@ import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
 import { chatTotals, logChatServer } from './chat-log.js';
 import { MAX_NAME_CHARS, nameProblem } from './chat-protocol.js';
-import { MAX_LINE_BYTES, MAX_QUEUE_BYTES, RATE_LIMIT, startChatServer } from './chat-server.js';
+import { BURST_SECONDS, MAX_LINE_BYTES, MAX_QUEUE_BYTES, RATE_LIMIT, startChatServer } from './chat-server.js';
 import { connectTcp, type TcpClient } from './tcp-client.js';
 
 /**
@@ -106,7 +106,7 @@ async function serveChat(opts: ServeOptions, output: Output): Promise<void> {
     port: opts.port,
     maxLineBytes: opts.maxLine,
     maxQueueBytes: opts.maxQueue * 1024,
-    rate: { perSecond: opts.rate, burst: opts.rate * 2 },
+    rate: { perSecond: opts.rate, burst: opts.rate * BURST_SECONDS },
     idleTimeoutMs: opts.idleTimeout * 1000,
   }).catch((err: unknown) => {
     throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });

@@ -21,20 +21,18 @@ import { LineFramer } from '../core/line-framer.js';
 import { fullBucket, takeToken, type RateLimit, type TokenBucket } from '../core/token-bucket.js';
 import { parseChatLine, say, type LeaveReason } from './chat-protocol.js';
 import { ChatRoom, type ChatEvents, type Member } from './chat-room.js';
-import { closeServer, listen } from './listener.js';
+import { CLOSE_GRACE_MS, KEEPALIVE_MS, closeServer, listen } from './listener.js';
 
 /** The longest line a client may send; a longer one is refused with an error line. */
 export const MAX_LINE_BYTES = 1024;
 /** How many bytes may wait to be sent to one client before it counts as not reading. */
 export const MAX_QUEUE_BYTES = 256 * 1024;
+/** A client may send this many seconds' worth of messages at once before the rate applies. */
+export const BURST_SECONDS = 2;
 /** Messages per second a client may send, after a burst. */
-export const RATE_LIMIT: RateLimit = { perSecond: 10, burst: 20 };
-/** Idle time before the kernel starts probing whether a quiet client is still there. */
-export const KEEPALIVE_MS = 60_000;
+export const RATE_LIMIT: RateLimit = { perSecond: 10, burst: 10 * BURST_SECONDS };
 /** A flooding client is told to slow down at most once in this long (and logged once). */
 export const THROTTLE_NOTICE_INTERVAL_MS = 10_000;
-/** How long a closing connection gets before its socket is destroyed. */
-export const CLOSE_GRACE_MS = 1000;
 
 export interface ChatServerOptions {
   host: string;
@@ -101,7 +99,10 @@ export class ChatServer extends EventEmitter<ChatEvents> {
       this.server,
       this.room.everyone.map((member) => member.socket),
       CLOSE_GRACE_MS,
-      (socket) => socket.end(notice),
+      (socket) => {
+        socket.end(notice);
+        socket.resume(); // a throttled (paused) client would never read the FIN that answers ours
+      },
     );
     return this.closing;
   }
@@ -185,6 +186,7 @@ export class ChatServer extends EventEmitter<ChatEvents> {
 
   /** Handles throttled lines as tokens come back, then reads from the client again. */
   private drain(conn: Connection): void {
+    if (this.closing) return;
     while (conn.pending.length > 0 && !conn.socket.destroyed) {
       const waitMs = takeToken(conn.bucket, this.options.rate, Date.now());
       if (waitMs > 0) {

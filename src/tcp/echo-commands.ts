@@ -101,7 +101,8 @@ async function connectEcho(opts: ConnectOptions, output: Output): Promise<void> 
     isExit: (line) => line.trim() === 'exit',
     // Piped input goes one line per echo, so a scripted run reads like a person typing.
     afterSend: async (interactive) => {
-      if (!interactive && !(await echoed.all(ECHO_WAIT_MS))) {
+      // (A closed connection is reported by the session itself, not as a missing echo.)
+      if (!interactive && !(await echoed.all(ECHO_WAIT_MS)) && client.writable) {
         output.note(`no echo within ${ECHO_WAIT_MS / 1000} s; sending the next line anyway`);
       }
     },

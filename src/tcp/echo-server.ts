@@ -20,10 +20,8 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { errnoCode, formatAddress } from '../core/errors.js';
-import { closeServer, listen } from './listener.js';
+import { CLOSE_GRACE_MS, KEEPALIVE_MS, closeServer, listen } from './listener.js';
 
-/** How long close() lets clients finish before their sockets are destroyed. */
-export const CLOSE_GRACE_MS = 1000;
 
 export interface EchoServerOptions {
   host: string;
@@ -145,6 +143,9 @@ export class EchoServer extends EventEmitter<EchoServerEvents> {
       reason = errnoCode(err) === 'ECONNRESET' || errnoCode(err) === 'EPIPE' ? 'reset' : 'error';
     });
     socket.on('data', (chunk: Buffer) => {
+      // While the server closes, we have already sent FIN: what the client still sends is read
+      // (so its FIN arrives) but cannot be echoed.
+      if (!socket.writable) return;
       // send(): when the kernel's buffer is full, stop reading until it drains, so a client
       // that sends without reading cannot make the server buffer without bound.
       if (!socket.write(chunk)) socket.pause();
@@ -152,6 +153,7 @@ export class EchoServer extends EventEmitter<EchoServerEvents> {
       this.emit('data', conn, chunk);
     });
     socket.on('drain', () => socket.resume());
+    socket.setKeepAlive(true, KEEPALIVE_MS);
     socket.on('end', () => {
       this.emit('end', conn);
       socket.end(); // after the bytes still queued: the echo of a half-closed client arrives

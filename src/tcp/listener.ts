@@ -5,6 +5,15 @@
  */
 import net from 'node:net';
 
+/** How long a closing connection gets to finish before its socket is destroyed. */
+export const CLOSE_GRACE_MS = 1000;
+
+/**
+ * Idle time before the kernel starts probing whether a quiet client is still there, so a client
+ * whose link died (a laptop lid closed) is freed instead of held forever.
+ */
+export const KEEPALIVE_MS = 60_000;
+
 /**
  * socket + bind + listen. Resolves with the bound address (the real port when 0 was asked
  * for); rejects with the system error (EADDRINUSE, EACCES, EADDRNOTAVAIL, ENOTFOUND…).

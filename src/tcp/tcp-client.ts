@@ -96,7 +96,7 @@ export class TcpClient extends EventEmitter<TcpClientEvents> {
     return this.socket.bytesRead;
   }
 
-  /** True once the connection is closed or closing for writing. */
+  /** False once we have sent FIN (end()) or the connection is closed: nothing more can be sent. */
   get writable(): boolean {
     return this.socket.writable;
   }

@@ -24,8 +24,13 @@ describe('preview', () => {
     expect(preview(Buffer.from('hello\n'))).toBe('"hello\\n"');
   });
 
-  it('cuts a long chunk and says how many bytes were left out', () => {
-    expect(preview(Buffer.from('x'.repeat(100)), 10)).toBe('"xxxxxxxxxx"… (+90 bytes)');
+  it('cuts a long chunk with an ellipsis', () => {
+    expect(preview(Buffer.from('x'.repeat(100)), 10)).toBe('"xxxxxxxxxx"…');
+  });
+
+  it('marks a cut even when the bytes are not UTF-8 (a TLS handshake sent to a TCP port)', () => {
+    expect(preview(Buffer.alloc(40, 0xff), 10)).toBe(`"${'\ufffd'.repeat(10)}"…`);
+    expect(preview(Buffer.alloc(5, 0xff), 10)).toBe(`"${'\ufffd'.repeat(5)}"`);
   });
 
   it('shows binary bytes without passing them through', () => {

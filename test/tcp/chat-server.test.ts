@@ -667,6 +667,23 @@ describe('close()', () => {
     expect(server.room.online).toBe(0);
   });
 
+  it('closes a throttled client with a FIN, not a reset, and handles none of its waiting lines', async () => {
+    const server = await startServer({ rate: { perSecond: 1, burst: 1 } });
+    const flooder = await join(server);
+    const listener = await join(server);
+    flooder.socket.write('one\ntwo\nthree\nfour\n');
+    await flooder.until(() => flooder.lines.some((line) => line.startsWith('*** slow down')), 'the slow-down notice');
+    // With the clock stopped, close() can only finish if the paused client reads our FIN and
+    // answers it: the grace period that would otherwise destroy it never runs out.
+    fakeClock();
+    await server.close();
+    await flooder.waitForClose();
+    expect(flooder.error).toBeUndefined();
+    expect(flooder.ended).toBe(true);
+    await listener.waitForClose();
+    expect(listener.lines.filter((line) => line.startsWith(`${flooder.name}: `))).toEqual([`${flooder.name}: one`]);
+  });
+
   it('refuses new connections once closed', async () => {
     const server = await startServer();
     await server.close();

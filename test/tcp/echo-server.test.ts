@@ -167,6 +167,21 @@ describe('--one-at-a-time', () => {
     expect(order).toEqual(['connect 1 ahead=0', 'data 1', 'connect 2 ahead=1', 'data 1', 'serving 2', 'data 2']);
   });
 
+  it('closes a queued client that already sent bytes with a FIN, not a reset', async () => {
+    const s = await server(true);
+    await connect(s.port);
+    const queued = await connect(s.port);
+    const errors: Error[] = [];
+    queued.on('error', (err) => errors.push(err));
+    queued.write('typed while waiting\n');
+    const closed = closeInfo(s);
+    const sawFin = once(queued, 'end').then(() => queued.end());
+    await s.close();
+    await sawFin;
+    expect(errors).toEqual([]);
+    expect((await closed).reason).not.toBe('error');
+  });
+
   it('skips a waiting client that left and serves the next one', async () => {
     const s = await server(true);
     const first = await connect(s.port);
