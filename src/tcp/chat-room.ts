@@ -7,8 +7,9 @@
  *   a new array (copy-on-write), so a client leaving mid-broadcast cannot make the loop skip or
  *   repeat anyone. The classic bug this fixes: removing from the list you are iterating.
  * - A broadcast line is encoded once, whatever the number of recipients.
- * - Writes are batched per event-loop turn (cork now, uncork on the next tick), so a burst of
- *   messages costs each recipient one write system call instead of one per message.
+ * - Writes are batched per event-loop turn: cork now, uncork in setImmediate once every read
+ *   of this turn is handled (process.nextTick would run after each socket's callback), so a
+ *   burst of messages costs each recipient one write system call instead of one per message.
  * - Each client's output queue is capped: over `maxQueueBytes`, the client is not reading, and
  *   it is disconnected so the server's memory stays bounded and the others keep their stream.
  */
@@ -51,7 +52,7 @@ export class ChatRoom {
   private members: readonly Member[] = [];
   private readonly byName = new Map<string, Member>();
   private nextGuest = 1;
-  /** Members whose sockets were corked in this event-loop turn, uncorked on the next tick. */
+  /** Members whose sockets were corked in this event-loop turn, uncorked once it is over. */
   private corked: Member[] = [];
 
   readonly totals = { joined: 0, messages: 0, deliveries: 0, peakOnline: 0 };
@@ -176,7 +177,7 @@ export class ChatRoom {
     if (!socket.writableCorked) {
       socket.cork();
       member.turnBytes = 0;
-      if (this.corked.push(member) === 1) process.nextTick(() => this.uncorkAll());
+      if (this.corked.push(member) === 1) setImmediate(() => this.uncorkAll());
     }
     member.turnBytes! += data.length;
     socket.write(data);

@@ -1,0 +1,141 @@
+/**
+ * Runs one benchmark as a comparison: every server it names (the subjects and the reference)
+ * is started once, each figure is warmed up on every server, then measured in rounds. In a
+ * round each server is measured once, the reference between the subjects, and the order flips
+ * every round (A R B, then B R A…), so that neither side always runs first, on a cooler
+ * machine, or right after the other's garbage.
+ *
+ * A benchmark is a module whose default export is
+ *   { name, title, reference: { label, args }, subjects: [{ label, args }],
+ *     figures: [{ name, metrics: [{ key, label, better, target?, digits }],
+ *               extras?: [{ key, label, scale, digits, worst? }],
+ *               warmUp(server, mode), measure(server, mode) → { [key]: number } }] }
+ * where `args` is a `node` command line relative to the repository root.
+ *
+ * Leaves out: pinning servers and load to cores (taskset). The scheduler places them as it
+ * would on a student's laptop; on two cores that is usually one core each.
+ */
+import { machineCpuMs, ownCpuMs } from './machine-cpu.js';
+import { startServer } from './server-process.js';
+import { formatValue } from './report.js';
+import { median, pairedRatios } from './stats.js';
+
+/**
+ * @param benchmark the module's default export
+ * @param options `{ mode: 'full' | 'smoke', rounds, cwd, calibrate, log }`; `calibrate` replaces
+ *   the subjects with a second copy of the reference, so the ratios show the noise floor.
+ * @returns the summary: per figure, the raw per-round values and, per metric, medians and
+ *   paired ratios (see summarize()).
+ */
+export async function runComparison(benchmark, options) {
+  const { mode, rounds, cwd, calibrate = false, log } = options;
+  const subjects = calibrate ? [{ ...benchmark.reference, label: `${benchmark.reference.label}, again` }] : benchmark.subjects;
+  const servers = [];
+  try {
+    // Sequentially: two servers compiling their code at once would slow each other's start.
+    for (const spec of [benchmark.reference, ...subjects]) servers.push(await startServer({ ...spec, cwd }));
+    const [reference, ...rest] = servers;
+    const figures = [];
+    for (const figure of benchmark.figures) {
+      log(`${benchmark.name} · ${figure.name}: warm-up`);
+      for (const server of servers) await figure.warmUp(server, mode);
+      const runs = new Map(servers.map((server) => [server.label, []]));
+      for (let round = 0; round < rounds; round++) {
+        const order = roundOrder(reference, rest, round);
+        const line = [];
+        for (const server of order) {
+          const values = await measureWithNoise(figure, server, servers, mode);
+          if (!server.alive) throw new Error(`${server.label} exited during ${figure.name}`);
+          runs.get(server.label).push(values);
+          const others = noisy(values, mode) ? ` (others: ${Math.round(values.otherCpuShare * 100)} % of a core)` : '';
+          line.push(`${server.label} ${formatValue(values[figure.metrics[0].key], figure.metrics[0].digits)}${others}`);
+        }
+        log(`${benchmark.name} · ${figure.name} · round ${round + 1}/${rounds}: ${line.join(' · ')}`);
+      }
+      figures.push(summarize(figure, reference.label, rest.map((s) => s.label), runs));
+    }
+    // How many measurements another process disturbed: the table says so, so nobody quotes them.
+    const disturbed = figures.flatMap((f) => Object.values(f.runs).flat()).filter((v) => noisy(v, mode)).length;
+    const measurements = benchmark.figures.length * servers.length * rounds;
+    const summary = { name: benchmark.name, title: benchmark.title, rounds, reference: reference.label, subjects: rest.map((s) => s.label) };
+    return { ...summary, disturbed, measurements, noisyShare: NOISY_SHARE, figures };
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+  }
+}
+
+/** Other processes using this share of a core while a figure is measured make it suspect. */
+const NOISY_SHARE = 0.1;
+
+/**
+ * Whether a measurement was disturbed. Not judged in a smoke run: /proc/stat counts in 10 ms
+ * ticks, so over a smoke run's few tens of ms one tick already reads as a busy neighbour.
+ */
+const noisy = (values, mode) => mode === 'full' && values.otherCpuShare >= NOISY_SHARE;
+
+/**
+ * Every figure gets these extras: what the rest of the machine took while it was measured, in
+ * the worst round rather than the median, since one disturbed round is what it must reveal;
+ * and the median share the hypervisor took (steal), which no one on this machine controls.
+ */
+const noiseExtras = (figure) => [
+  { key: 'otherCpuShare', label: `other processes' CPU during ${figure.name}, worst round, % of one core`, scale: 100, digits: 0, worst: true },
+  { key: 'stolenCpuShare', label: `CPU taken by the hypervisor (steal) during ${figure.name}, % of one core`, scale: 100, digits: 0 },
+];
+
+/** figure.measure(), plus the noise gauges `otherCpuShare` and `stolenCpuShare` (see machine-cpu.js). */
+async function measureWithNoise(figure, server, servers, mode) {
+  const snapshot = () => ({
+    wallMs: performance.now(),
+    machine: machineCpuMs(),
+    ownMs: ownCpuMs() + servers.reduce((sum, s) => sum + s.cpuMs(), 0),
+  });
+  const before = snapshot();
+  const values = await figure.measure(server, mode);
+  const after = snapshot();
+  const wallMs = after.wallMs - before.wallMs;
+  const othersMs = after.machine.processesMs - before.machine.processesMs - (after.ownMs - before.ownMs);
+  return {
+    ...values,
+    // Clock ticks (10 ms) against microseconds: a quiet machine can come out a little below 0.
+    otherCpuShare: Math.max(0, othersMs) / wallMs,
+    stolenCpuShare: (after.machine.stolenMs - before.machine.stolenMs) / wallMs,
+  };
+}
+
+/** The reference in the middle of the subjects; reversed on odd rounds. */
+export function roundOrder(reference, subjects, round) {
+  const half = Math.ceil(subjects.length / 2);
+  const order = [...subjects.slice(0, half), reference, ...subjects.slice(half)];
+  return round % 2 === 0 ? order : order.reverse();
+}
+
+/**
+ * Per metric: the reference's median, and per subject its median and the median of its
+ * per-round ratios to the reference, with whether that meets the metric's target (a ratio
+ * bound: at least `target` for higher-is-better, at most `target` for lower-is-better).
+ */
+function summarize(figure, referenceLabel, subjectLabels, runs) {
+  const series = (label, key) => runs.get(label).map((values) => values[key]);
+  const metrics = figure.metrics.map((metric) => {
+    const reference = series(referenceLabel, metric.key);
+    const subjects = subjectLabels.map((label) => {
+      const values = series(label, metric.key);
+      const ratio = pairedRatios(values, reference);
+      const meets =
+        metric.target === undefined ? undefined : metric.better === 'higher' ? ratio.median >= metric.target : ratio.median <= metric.target;
+      return { label, median: median(values), ratio, meets };
+    });
+    return { ...metric, reference: { label: referenceLabel, median: median(reference) }, subjects };
+  });
+  // Extras are context, not compared: one value per server (median, or the largest with
+  // `worst`), for the notes under the table.
+  const extras = [...(figure.extras ?? []), ...noiseExtras(figure)].map((extra) => ({
+    ...extra,
+    values: [referenceLabel, ...subjectLabels].map((label) => {
+      const values = series(label, extra.key);
+      return { label, value: extra.worst ? Math.max(...values) : median(values) };
+    }),
+  }));
+  return { name: figure.name, metrics, extras, runs: Object.fromEntries(runs) };
+}

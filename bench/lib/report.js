@@ -1,0 +1,63 @@
+/**
+ * Results as text: a Markdown table per benchmark (readable in a terminal and pasted as is into
+ * BENCHMARKS.md), then notes with the figures that are context rather than comparison.
+ *
+ * A ratio cell reads `0.97× (0.95–0.99) ✓`: the median of the per-round ratios netlab ÷
+ * reference, their range over the rounds, and whether the median meets the target.
+ *
+ * Leaves out: charts, and any judgement beyond the target check; BENCHMARKS.md says what the
+ * numbers mean.
+ */
+
+/** The Markdown for one benchmark's summary (from runComparison). */
+export function formatSummary(summary) {
+  const header = ['figure', 'target', summary.reference];
+  for (const label of summary.subjects) header.push(label, `${label} ÷ floor`);
+  const rows = [];
+  for (const figure of summary.figures) {
+    for (const metric of figure.metrics) {
+      const row = [`${metric.label} (${metric.better} is better)`, target(metric), formatValue(metric.reference.median, metric.digits)];
+      for (const subject of metric.subjects) row.push(formatValue(subject.median, metric.digits), ratioCell(subject));
+      rows.push(row);
+    }
+  }
+  const notes = summary.figures.flatMap((figure) =>
+    figure.extras.map(
+      (extra) =>
+        `- ${extra.label}: ` +
+        extra.values.map(({ label, value }) => `${label} ${formatValue(value * extra.scale, extra.digits)}`).join(', '),
+    ),
+  );
+  if (summary.disturbed > 0) {
+    notes.push(`- noise: in ${summary.disturbed} of ${summary.measurements} measurements other processes used ≥ ${summary.noisyShare * 100} % of a core; rerun on a quiet machine before quoting these`);
+  }
+  return [`${summary.title} · ${summary.rounds} ${summary.rounds === 1 ? 'round' : 'rounds'}, medians`, '', markdownTable(header, rows), '', ...notes].join('\n');
+}
+
+/** `1,234.5`: grouped thousands, a fixed number of decimals. */
+export function formatValue(value, digits) {
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function target(metric) {
+  if (metric.target === undefined) return '';
+  return `${metric.better === 'higher' ? '≥' : '≤'} ${metric.target.toFixed(2)}×`;
+}
+
+function ratioCell({ ratio, meets }) {
+  const mark = meets === undefined ? '' : meets ? ' ✓' : ' ✗';
+  return `${ratio.median.toFixed(2)}× (${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)})${mark}`;
+}
+
+/** Columns padded to line up in a terminal; the first left-aligned, the others right. */
+function markdownTable(header, rows) {
+  const widths = header.map((cell, i) => Math.max(width(cell), ...rows.map((row) => width(row[i]))));
+  const line = (cells) => `| ${cells.map((cell, i) => (i === 0 ? padEnd(cell, widths[i]) : padStart(cell, widths[i]))).join(' | ')} |`;
+  const rule = `| ${widths.map((w, i) => (i === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+// Code points, not UTF-16 units: `µ`, `×`, `–` and `✓` are one column each.
+const width = (text) => [...text].length;
+const padEnd = (text, w) => text + ' '.repeat(w - width(text));
+const padStart = (text, w) => ' '.repeat(w - width(text)) + text;

@@ -1,0 +1,221 @@
+/**
+ * Load for any TCP server that sends back what it receives: a throughput load with many
+ * connections and a round-trip load with one message in flight. Used by the tcp-echo
+ * benchmark; the tcp-chat load (chat-load.js) reuses its connection plumbing.
+ *
+ * The load runs in the bench process and must never be what limits a figure, so it does the
+ * least work Node allows per byte: raw net sockets with `onread` into one preallocated buffer
+ * per connection (no Buffer allocated per read, no stream machinery), the same preallocated
+ * payload written again and again, and byte counters instead of parsing.
+ *
+ * The payload is printable text in lines, like what a student types, so that a server that
+ * logs what it reads (netlab without --quiet) does its ordinary work and not an unusual
+ * escaping path for binary bytes.
+ *
+ * Leaves out: checking the echoed bytes, except with `verify` (the smoke run), because
+ * comparing every byte would cost the client as much as the server spends echoing it.
+ */
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { LatencySamples } from './latency-samples.js';
+
+/** A run that makes no progress for this long has a broken or stuck server. */
+const STALL_TIMEOUT_MS = 10_000;
+/** Each connection reads into its own buffer of this size (Node reads at most 64 KiB at a time). */
+const READ_BUFFER_BYTES = 64 * 1024;
+
+const LINE = 'netlab bench: the quick brown fox jumps over the lazy dog 0123\n';
+
+/** `bytes` of printable text in 64-byte lines (the last one cut short if it must be). */
+export function textPayload(bytes) {
+  return Buffer.from(LINE.repeat(Math.ceil(bytes / LINE.length)).slice(0, bytes), 'latin1');
+}
+
+/**
+ * Throughput: `connections` clients each keep up to `windowBytes` in flight, written in chunks
+ * of `chunkBytes`, and count what comes back. The first `rampMs` are not counted (connections
+ * filling their windows); then echoed bytes are counted for `durationMs`; then every
+ * connection stops sending, waits for all it sent to come back, and closes with FIN.
+ *
+ * `onMeasureStart` / `onMeasureEnd` are called exactly at the edges of the counted window,
+ * for the caller to read the server's CPU time there.
+ *
+ * @returns `{ echoedBytes, seconds, mbPerS, clientCpuMs }`; MB is 10^6 bytes, counted once
+ *   (bytes the client got back), though each crossed the server twice, in and out.
+ */
+export async function measureThroughput(options) {
+  const { host, port, connections, chunkBytes, windowBytes, rampMs, durationMs, verify = false } = options;
+  const payload = textPayload(chunkBytes);
+  let counting = false;
+  let stopping = false;
+  let echoedBytes = 0;
+  let progress = performance.now();
+  // Keep each connection's window full: in flight = sent - received, never above windowBytes.
+  const fill = (client) => {
+    while (client.sent - client.received + chunkBytes <= windowBytes) {
+      client.socket.write(payload);
+      client.sent += chunkBytes;
+    }
+  };
+
+  const clients = await Promise.all(
+    Array.from({ length: connections }, () =>
+      connect(host, port, (client, nread, buffer) => {
+        if (verify && !echoMatches(client, buffer, nread, payload)) return;
+        client.received += nread;
+        if (counting) echoedBytes += nread;
+        progress = performance.now();
+        if (stopping) {
+          if (client.received === client.sent) client.socket.end();
+          return;
+        }
+        fill(client);
+      }),
+    ),
+  );
+  const closed = Promise.all(clients.map((client) => client.closed));
+  const watchdog = stallWatchdog(() => progress, closed);
+  let start = 0;
+  let cpu;
+  try {
+    clients.forEach(fill);
+    await Promise.race([delay(rampMs), watchdog]);
+    options.onMeasureStart?.();
+    const cpuStart = process.cpuUsage();
+    start = performance.now();
+    counting = true;
+    await Promise.race([delay(durationMs), watchdog]);
+    counting = false;
+    cpu = process.cpuUsage(cpuStart);
+    options.onMeasureEnd?.();
+
+    stopping = true;
+    for (const client of clients) if (client.received === client.sent) client.socket.end();
+    await Promise.race([closed, watchdog]);
+  } finally {
+    for (const client of clients) client.socket.destroy(); // no-op for the ones closed cleanly
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return { echoedBytes, seconds, mbPerS: echoedBytes / 1e6 / seconds, clientCpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+/**
+ * Round trips: one connection, one `messageBytes` message in flight; the next is sent the
+ * moment the previous one is back in full. `warmup` round trips first (not recorded), then
+ * `count` recorded ones, each timed from write to the last echoed byte.
+ *
+ * @returns `{ samples: LatencySamples (µs), seconds }`
+ */
+export async function measureRoundTrips(options) {
+  const { host, port, messageBytes, warmup, count, verify = false } = options;
+  const message = textPayload(messageBytes);
+  const samples = new LatencySamples(count);
+  const total = warmup + count;
+  let done = 0;
+  let pending = messageBytes;
+  let sentAt = 0;
+  let progress = performance.now();
+  let start = 0;
+  let end = 0;
+
+  const client = await connect(host, port, (client, nread, buffer) => {
+    if (verify && !echoMatches(client, buffer, nread, message)) return;
+    client.received += nread;
+    pending -= nread;
+    if (pending > 0) return; // the message came back in pieces; wait for the rest
+    const now = performance.now();
+    progress = now;
+    if (done >= warmup) samples.record((now - sentAt) * 1000);
+    done++;
+    if (done === warmup) {
+      options.onMeasureStart?.();
+      start = performance.now();
+    }
+    if (done === total) {
+      end = now;
+      options.onMeasureEnd?.();
+      client.socket.end();
+      return;
+    }
+    pending = messageBytes;
+    sentAt = performance.now();
+    client.socket.write(message);
+  });
+
+  const watchdog = stallWatchdog(() => progress, client.closed);
+  if (warmup === 0) {
+    options.onMeasureStart?.();
+    start = performance.now();
+  }
+  try {
+    sentAt = performance.now();
+    client.socket.write(message);
+    await Promise.race([client.closed, watchdog]);
+  } finally {
+    client.socket.destroy(); // a no-op once it closed cleanly
+  }
+  if (done !== total) throw new Error(`connection closed after ${done} of ${total} round trips`);
+  return { samples, seconds: (end - start) / 1000 };
+}
+
+/**
+ * One client connection: resolves once connected, with `{ socket, sent, received, closed }`
+ * plus `fields` (a caller's own per-connection state, there before the first read).
+ * `onData(client, nread, buffer)` sees each read; the buffer is reused by the next read.
+ */
+export function connect(host, port, onData, fields = {}) {
+  return new Promise((resolve, reject) => {
+    const client = { socket: undefined, sent: 0, received: 0, closed: undefined, ...fields };
+    client.socket = net.connect({
+      host,
+      port,
+      noDelay: true, // a 64-byte message must leave now, not wait for Nagle's algorithm
+      onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: (nread, buffer) => onData(client, nread, buffer) },
+    });
+    client.closed = new Promise((resolveClosed, rejectClosed) => {
+      client.socket.once('error', (err) => {
+        reject(err);
+        rejectClosed(err);
+      });
+      client.socket.once('close', resolveClosed);
+    });
+    client.closed.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
+    client.socket.once('connect', () => resolve(client));
+  });
+}
+
+/**
+ * Rejects when the progress clock has not moved for STALL_TIMEOUT_MS; stops once `until`
+ * settles. `silence` names what did not come: `no echo`, `no delivery`.
+ */
+export function stallWatchdog(lastProgress, until, silence = 'no echo') {
+  let timer;
+  const stalled = new Promise((_, reject) => {
+    timer = setInterval(() => {
+      if (performance.now() - lastProgress() > STALL_TIMEOUT_MS) {
+        reject(new Error(`${silence} for ${STALL_TIMEOUT_MS / 1000} s: the server is stuck or not answering`));
+      }
+    }, 1000);
+  });
+  stalled.catch(() => {});
+  until.finally(() => clearInterval(timer)).catch(() => {});
+  return stalled;
+}
+
+/**
+ * The smoke run's correctness check: the echoed stream is the sent stream, byte for byte (the
+ * sent stream is `pattern` over and over). A mismatch ends the connection with an error.
+ */
+function echoMatches(client, buffer, nread, pattern) {
+  for (let i = 0; i < nread; i++) {
+    if (buffer[i] !== pattern[(client.received + i) % pattern.length]) {
+      client.socket.destroy(new Error(`echoed byte ${client.received + i} differs from the byte sent`));
+      return false;
+    }
+  }
+  return true;
+}
+
+export function delay(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
