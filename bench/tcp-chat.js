@@ -23,6 +23,7 @@
  * queue cap (tests cover them), joins and leaves under load, and any network but loopback.
  */
 import { measureDeliveryLatency, measureFanOut } from './lib/chat-load.js';
+import { withServerCpu } from './lib/server-process.js';
 
 const CLIENTS = { full: 100, smoke: 4 };
 
@@ -46,20 +47,6 @@ const LATENCY = {
   smoke: { clients: CLIENTS.smoke, senders: 2, ratePerSender: 100, warmupMs: 10, durationMs: 50, verify: true },
 };
 const LATENCY_WARMUP_MS = { full: 1000, smoke: 20 };
-
-/** Runs `load` against `server` and returns the load's result plus the server's CPU ms in the counted window. */
-async function withServerCpu(server, load, options) {
-  let cpuStart = 0;
-  let cpuEnd = 0;
-  const result = await load({
-    ...options,
-    host: server.host,
-    port: server.port,
-    onMeasureStart: () => (cpuStart = server.cpuMs()),
-    onMeasureEnd: () => (cpuEnd = server.cpuMs()),
-  });
-  return { ...result, serverCpuMs: cpuEnd - cpuStart };
-}
 
 /** The fan-out figure at one depth of backlog: `inFlight` messages always on their way (full run). */
 function fanOut(inFlight) {

@@ -18,6 +18,7 @@
  * (tests cover their behaviour; they are not hot paths), and any network but loopback.
  */
 import { measureRoundTrips, measureThroughput } from './lib/tcp-load.js';
+import { withServerCpu } from './lib/server-process.js';
 
 const THROUGHPUT = {
   full: { connections: 8, chunkBytes: 64 * 1024, windowBytes: 256 * 1024, rampMs: 300, durationMs: 3000 },
@@ -31,20 +32,6 @@ const ROUND_TRIP = {
   smoke: { messageBytes: 64, warmup: 100, count: 500, verify: true },
 };
 const ROUND_TRIP_WARMUP_COUNT = { full: 5000, smoke: 100 };
-
-/** Runs `load` against `server` and returns the load's result plus the server's CPU ms in the counted window. */
-async function withServerCpu(server, load, options) {
-  let cpuStart = 0;
-  let cpuEnd = 0;
-  const result = await load({
-    ...options,
-    host: server.host,
-    port: server.port,
-    onMeasureStart: () => (cpuStart = server.cpuMs()),
-    onMeasureEnd: () => (cpuEnd = server.cpuMs()),
-  });
-  return { ...result, serverCpuMs: cpuEnd - cpuStart };
-}
 
 const throughput = {
   name: 'throughput',

@@ -119,3 +119,17 @@ export function processCpuMs(pid) {
   const ticks = Number(fields[11]) + Number(fields[12]);
   return (ticks * 1000) / CLOCK_TICKS_PER_S;
 }
+
+/** Runs `load` against `server` and returns the load's result plus the server's CPU ms in the counted window. */
+export async function withServerCpu(server, load, options) {
+  let cpuStart = 0;
+  let cpuEnd = 0;
+  const result = await load({
+    ...options,
+    host: server.host,
+    port: server.port,
+    onMeasureStart: () => (cpuStart = server.cpuMs()),
+    onMeasureEnd: () => (cpuEnd = server.cpuMs()),
+  });
+  return { ...result, serverCpuMs: cpuEnd - cpuStart };
+}
