@@ -13,7 +13,10 @@
  *
  * stdout lines are batched: those printed in one event-loop turn go out in one write after it
  * (setImmediate), so a server that logs every message makes one system call per turn, not one
- * per line. A line for stderr first flushes the batch, so the two streams stay in order.
+ * per line. While lines keep coming, writes are also spaced at least FLUSH_INTERVAL_MS apart:
+ * a UDP echo logs one line per datagram, often one datagram per turn, and a write per line
+ * cost it a quarter of its datagram rate (BENCHMARKS.md, udp-echo). A line for stderr first
+ * flushes the batch, so the two streams stay in order.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 
@@ -45,6 +48,13 @@ export function colorWanted(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv,
   return flag === true || stream.isTTY === true;
 }
 
+/**
+ * The shortest time between two stdout writes while lines keep coming: far below what a reader
+ * notices. Measured on udp-echo (BENCHMARKS.md): 1 and 3 ms save the same CPU as 10 ms, but
+ * 10 ms makes each write big enough to double the round trip's p99.
+ */
+export const FLUSH_INTERVAL_MS = 3;
+
 // A fixed palette for role tags and names, chosen to read on dark and light projectors.
 const TAG_COLORS = ['cyan', 'magenta', 'green', 'yellow', 'blue'] as const;
 
@@ -55,6 +65,7 @@ export class Output {
   private sink: LineSink | undefined;
   /** stdout lines of this event-loop turn, written together by flush(). */
   private batch: string[] = [];
+  private lastFlushMs = -Infinity;
   private readonly flushBatch = () => this.flush();
 
   constructor(
@@ -77,12 +88,13 @@ export class Output {
     if (this.batch.length === 0) return;
     const text = `${this.batch.join('\n')}\n`;
     this.batch = [];
+    this.lastFlushMs = performance.now();
     this.streams.stdout.write(text);
   }
 
   /** A line of data on stdout, as it is. */
-  data(line: string): void {
-    this.write('stdout', line);
+  data(line: string, tag?: string): void {
+    this.write('stdout', this.tagged(tag, line));
   }
 
   /** Text that arrived from the peer: `< text`. */
@@ -146,7 +158,10 @@ export class Output {
       this.flush();
       this.streams.stderr.write(`${line}\n`);
     } else if (this.batch.push(line) === 1) {
-      setImmediate(this.flushBatch);
+      // The first line of a batch: write it after this turn, or once the interval is over.
+      const waitMs = this.lastFlushMs + FLUSH_INTERVAL_MS - performance.now();
+      if (waitMs > 0) setTimeout(this.flushBatch, waitMs);
+      else setImmediate(this.flushBatch);
     }
   }
 }

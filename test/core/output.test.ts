@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
-import { Output, colorWanted, type LineSink } from '../../src/core/output.js';
+import { describe, expect, it, vi } from 'vitest';
+import { FLUSH_INTERVAL_MS, Output, colorWanted, type LineSink } from '../../src/core/output.js';
 
 function collect(isTTY = false) {
   const out = Object.assign(new PassThrough(), { isTTY });
@@ -84,6 +84,28 @@ describe('Output', () => {
     expect(text.stdout).toBe('');
     await new Promise((resolve) => setImmediate(resolve));
     expect(writes).toEqual(['< a\n< b\n']);
+  });
+
+  it('spaces writes FLUSH_INTERVAL_MS apart while lines keep coming, and loses none', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setImmediate', 'performance'] });
+    try {
+      const { streams } = collect();
+      const writes: string[] = [];
+      streams.stdout.on('data', (c: Buffer) => writes.push(c.toString()));
+      const output = new Output(streams, { env: {} });
+      output.data('1');
+      await vi.advanceTimersToNextTimerAsync(); // the setImmediate of the first batch
+      expect(writes).toEqual(['1\n']);
+      for (const line of ['2', '3']) {
+        output.data(line);
+        await vi.advanceTimersByTimeAsync(1); // a turn later, well within the interval
+      }
+      expect(writes).toEqual(['1\n']);
+      await vi.advanceTimersByTimeAsync(FLUSH_INTERVAL_MS);
+      expect(writes).toEqual(['1\n', '2\n3\n']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('keeps stdout and stderr in order: a stderr line first writes the waiting stdout lines', () => {
