@@ -5,11 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { NetlabError, UsageError, errnoCode } from './core/errors.js';
+import { AlreadyReported, NetlabError, UsageError, errnoCode } from './core/errors.js';
 import { Output } from './core/output.js';
 import { demoCommand } from './lessons/demo-command.js';
 import { tcpChatCommand } from './tcp/chat-commands.js';
 import { tcpEchoCommand } from './tcp/echo-commands.js';
+import { udpChatCommand } from './udp/chat-commands.js';
+import { udpEchoCommand } from './udp/echo-commands.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -30,16 +32,19 @@ export function buildProgram(): Command {
     .addCommand(demoCommand())
     .addCommand(tcpEchoCommand())
     .addCommand(tcpChatCommand())
+    .addCommand(udpEchoCommand())
+    .addCommand(udpChatCommand())
     .addHelpText(
       'after',
       `
-Lessons: lessons/01-tcp-echo.md, lessons/02-tcp-chat.md
+Lessons: lessons/01-tcp-echo.md, lessons/02-tcp-chat.md, lessons/03-udp.md
 
 Examples:
   netlab demo tcp-echo          a server and a client in one terminal
   netlab tcp-echo serve         lesson 01: start the echo server...
   netlab tcp-echo connect       ...and connect to it from a second terminal
   netlab tcp-chat serve         lesson 02: a chat for the whole room
+  netlab udp-echo serve         lesson 03: datagrams, loss, and a ping
   netlab tcp-echo serve --help  every option of a command, with examples`,
     );
   // Settings that commander copies only to subcommands made with .command(), not addCommand().
@@ -78,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
       output.error(err.message);
       return EXIT_USAGE;
     }
+    if (err instanceof AlreadyReported) return EXIT_FAILURE;
     if (err instanceof NetlabError) {
       output.error(err.message, err.hint);
     } else {

@@ -26,6 +26,16 @@ export class NetlabError extends Error {
   }
 }
 
+/**
+ * A failure the command has already shown the user, line by line as it happened (a datagram too
+ * big to send, say): exit 1 without a second error line.
+ */
+export class AlreadyReported extends NetlabError {
+  constructor(summary: string) {
+    super('NETLAB_ERR_REPORTED', summary);
+  }
+}
+
 /** What the failing operation was trying to do, so the sentence can name it. */
 export interface ErrorContext {
   /** 'listen' for servers, 'connect' for clients. */

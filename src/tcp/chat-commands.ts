@@ -135,7 +135,7 @@ async function connectChat(opts: ConnectOptions, output: Output): Promise<void> 
 }
 
 /** --name is checked before connecting; only the server knows whether it is taken. */
-function parseName(value: string): string {
+export function parseName(value: string): string {
   const problem = nameProblem(value, () => false);
   if (problem) throw new UsageError(`--name: ${problem}.`);
   return value;

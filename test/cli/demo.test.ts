@@ -20,4 +20,14 @@ describe('netlab demo', () => {
     expect(stdout).toMatch(/^server +│ \[127\.0\.0\.1:\d+\] closed · /m);
     expect(stdout).toMatch(/^server +│ tcp-echo server stopped/m);
   });
+
+  it('runs the udp demo to the end: boundaries kept, then a ping through a lossy network', async () => {
+    const { code, stdout, stderr } = await runCli(['demo', 'udp']);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^client +│ < "two lines\\nin one datagram" \(one datagram, boundaries kept\)$/m);
+    expect(stdout).toMatch(/^server +│ \[127\.0\.0\.1:\d+\] < 16 bytes "ping \d+ [a-z]+" · dropped \(simulated loss\)$/m);
+    expect(stdout).toMatch(/\(out of order, late\)$|\(out of order\)$/m);
+    expect(stdout).toMatch(/\(duplicate\)$/m);
+    expect(stdout).toMatch(/^client +│ 20 sent, 17 received, 15% loss, 1 duplicate, 2 out of order/m);
+  });
 });
