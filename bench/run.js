@@ -4,8 +4,8 @@
  * same job, in the same run, and reports the ratios (see BENCHMARKS.md for the figures and what
  * they mean). `npm run bench` builds netlab first, then runs this.
  *
- *   node bench/run.js                 every benchmark, full run (about 3.5 min on 2 cores)
- *   node bench/run.js tcp-chat        only the named ones (tcp-echo, tcp-chat)
+ *   node bench/run.js                 every benchmark, full run (about 5 min on 2 cores)
+ *   node bench/run.js tcp-chat        only the named ones (tcp-echo, tcp-chat, udp-echo)
  *   node bench/run.js --smoke         a tiny run (a few seconds): checks everything works (echoes
  *                                     verified byte for byte, every chat message delivered
  *                                     exactly once), the figures mean nothing
@@ -32,6 +32,7 @@ import { formatSummary } from './lib/report.js';
 const BENCHMARKS = {
   'tcp-echo': () => import('./tcp-echo.js'),
   'tcp-chat': () => import('./tcp-chat.js'),
+  'udp-echo': () => import('./udp-echo.js'),
 };
 
 const DEFAULT_ROUNDS = 7;

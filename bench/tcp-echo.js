@@ -17,8 +17,9 @@
  * Leaves out: many idle connections, connection setup rate, half-close and slow readers
  * (tests cover their behaviour; they are not hot paths), and any network but loopback.
  */
-import { measureRoundTrips, measureThroughput } from './lib/tcp-load.js';
+import { roundTripFigure } from './lib/round-trip-figure.js';
 import { withServerCpu } from './lib/server-process.js';
+import { measureRoundTrips, measureThroughput } from './lib/tcp-load.js';
 
 const THROUGHPUT = {
   full: { connections: 8, chunkBytes: 64 * 1024, windowBytes: 256 * 1024, rampMs: 300, durationMs: 3000 },
@@ -26,12 +27,6 @@ const THROUGHPUT = {
 };
 /** Before the rounds: long enough for V8 to compile the hot paths of server and load. */
 const THROUGHPUT_WARMUP_MS = { full: 1500, smoke: 100 };
-
-const ROUND_TRIP = {
-  full: { messageBytes: 64, warmup: 1000, count: 20_000 },
-  smoke: { messageBytes: 64, warmup: 100, count: 500, verify: true },
-};
-const ROUND_TRIP_WARMUP_COUNT = { full: 5000, smoke: 100 };
 
 const throughput = {
   name: 'throughput',
@@ -60,29 +55,6 @@ const throughput = {
   },
 };
 
-const roundTrip = {
-  name: 'round trip',
-  metrics: [
-    { key: 'p50Us', label: 'round trip p50, µs', better: 'lower', target: 1.2, digits: 1 },
-    { key: 'p99Us', label: 'round trip p99, µs', better: 'lower', digits: 1 },
-    { key: 'serverCpuUsPerRoundTrip', label: 'server CPU, µs per round trip', better: 'lower', digits: 1 },
-  ],
-  extras: [{ key: 'roundTripsPerS', label: 'round trips per second (one in flight)', scale: 1, digits: 0 }],
-  async warmUp(server, mode) {
-    const { messageBytes } = ROUND_TRIP[mode];
-    await measureRoundTrips({ messageBytes, warmup: 0, count: ROUND_TRIP_WARMUP_COUNT[mode], host: server.host, port: server.port });
-  },
-  async measure(server, mode) {
-    const run = await withServerCpu(server, measureRoundTrips, ROUND_TRIP[mode]);
-    return {
-      p50Us: run.samples.percentile(50),
-      p99Us: run.samples.percentile(99),
-      serverCpuUsPerRoundTrip: (run.serverCpuMs * 1000) / run.samples.count,
-      roundTripsPerS: run.samples.count / run.seconds,
-    };
-  },
-};
-
 /** The benchmark as bench/run.js and lib/compare.js expect it. */
 export default {
   name: 'tcp-echo',
@@ -92,5 +64,5 @@ export default {
     { label: 'netlab --quiet', args: ['bin/netlab.js', 'tcp-echo', 'serve', '--port', '0', '--quiet'] },
     { label: 'netlab, logging', args: ['bin/netlab.js', 'tcp-echo', 'serve', '--port', '0'] },
   ],
-  figures: [throughput, roundTrip],
+  figures: [throughput, roundTripFigure(measureRoundTrips)],
 };
