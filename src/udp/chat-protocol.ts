@@ -34,7 +34,8 @@
  * a JOIN is padded with spaces, as QUIC pads its first packet to 1,200 bytes (RFC 9000,
  * section 8.1), and netlab's client pads it to JOIN_PADDED_BYTES.
  *
- * Leaves out: sockets, timers, who is a member (chat-server.ts).
+ * Leaves out: sockets, timers, who is a member (chat-server.ts, chat-roster.ts), and how a
+ * client reads the sequence numbers (sequence-tracker.ts).
  */
 import { visible } from '../core/text-view.js';
 
@@ -213,51 +214,3 @@ export function describeServerMessage(message: ServerMessage): string | undefine
 }
 
 const LEAVE_WORDS: Record<LeaveReason, string> = { quit: 'quit', 'timed-out': 'no heartbeat: timed out', 'server-stopped': 'server stopped' };
-
-/** How many missing numbers a tracker remembers: a peer jumping to 10^9 must not fill memory. */
-const MAX_TRACKED_MISSING = 1000;
-
-/**
- * Tracks the numbers on a member's datagrams and says what each one means: the next one, a
- * gap (datagrams lost, or still on their way), a late one (it was overtaken), or a duplicate.
- *
- * It remembers the last MAX_TRACKED_MISSING missing numbers. A number older than those it can
- * no longer place, so it calls it late: better to show a rare duplicate than to hide a message.
- */
-export class SequenceTracker {
-  private expected = 1;
-  /** Numbers below `expected` that have not arrived, oldest first (a Set keeps insertion order). */
-  private readonly missing = new Set<number>();
-  /** Below this, the tracker has forgotten which numbers arrived. */
-  private forgottenBelow = 0;
-
-  /** Starts counting again (a new WELCOME after the server forgot us). */
-  reset(seq: number): void {
-    this.expected = seq + 1;
-    this.missing.clear();
-    this.forgottenBelow = seq;
-  }
-
-  /** What datagram number `seq` is, relative to those before it. */
-  check(seq: number): { kind: 'next' } | { kind: 'gap'; from: number; to: number } | { kind: 'late' } | { kind: 'duplicate' } {
-    if (seq === this.expected) {
-      this.expected++;
-      return { kind: 'next' };
-    }
-    if (seq > this.expected) {
-      const from = this.expected;
-      const first = Math.max(from, seq - MAX_TRACKED_MISSING);
-      if (first > from) this.forgottenBelow = first;
-      for (let n = first; n < seq; n++) this.missing.add(n);
-      for (const oldest of this.missing) {
-        if (this.missing.size <= MAX_TRACKED_MISSING) break;
-        this.missing.delete(oldest);
-        this.forgottenBelow = oldest + 1;
-      }
-      this.expected = seq + 1;
-      return { kind: 'gap', from, to: seq - 1 };
-    }
-    if (this.missing.delete(seq) || seq < this.forgottenBelow) return { kind: 'late' };
-    return { kind: 'duplicate' };
-  }
-}

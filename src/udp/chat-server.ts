@@ -22,9 +22,10 @@ import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { formatAddress } from '../core/errors.js';
 import { count } from '../core/text-view.js';
-import { fullBucket, takeToken, type RateLimit, type TokenBucket } from '../core/token-bucket.js';
+import { fullBucket, takeToken, type RateLimit } from '../core/token-bucket.js';
 import { cleanText, nameKey, nameProblem } from '../tcp/chat-protocol.js';
 import { MAX_CHAT_DATAGRAM_BYTES, formatServerDatagram, parseClientDatagram, type LeaveReason, type ServerMessage } from './chat-protocol.js';
+import { ChatRoster, type ChatMember, type Member } from './chat-roster.js';
 import { EchoStormGuard } from './echo-storm.js';
 import { Impairment, type ImpairmentSettings } from './impairment.js';
 import { bindUdp } from './udp-socket.js';
@@ -51,24 +52,6 @@ export interface UdpChatServerOptions {
   impairment?: ImpairmentSettings;
 }
 
-/** A member, as the events describe it. */
-export interface ChatMember {
-  /** Its address as `host:port`: all the server knows of it. */
-  readonly remote: string;
-  readonly name: string;
-}
-
-interface Member extends ChatMember {
-  name: string;
-  readonly address: string;
-  readonly port: number;
-  /** The number of the last datagram sent to it. */
-  seq: number;
-  lastHeardMs: number;
-  readonly bucket: TokenBucket;
-  toldTooFastMs: number;
-}
-
 export interface UdpChatEvents {
   join: [member: ChatMember, online: number];
   leave: [member: ChatMember, reason: LeaveReason, online: number];
@@ -85,14 +68,13 @@ export class UdpChatServer extends EventEmitter<UdpChatEvents> {
   readonly port: number;
   readonly heartbeatMs: number;
   readonly totals = { joined: 0, messages: 0, deliveries: 0, datagrams: 0 };
-  private readonly members = new Map<string, Member>();
+  private readonly members = new ChatRoster();
   private readonly memberTimeoutMs: number;
   private readonly rate: RateLimit;
   private readonly maxMembers: number;
   private readonly sweeper: NodeJS.Timeout;
   private readonly impairment: Impairment | undefined;
   private readonly guard: EchoStormGuard;
-  private nextGuest = 1;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -128,8 +110,7 @@ export class UdpChatServer extends EventEmitter<UdpChatEvents> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.sweeper);
-      const members = [...this.members.values()];
-      this.members.clear();
+      const members = this.members.clear();
       await Promise.all(members.map((m) => this.send(m, { kind: 'BYE' })));
       for (const m of members) this.emit('leave', m, 'server-stopped', 0);
       await new Promise<void>((resolve) => this.socket.close(() => resolve()));
@@ -187,7 +168,7 @@ export class UdpChatServer extends EventEmitter<UdpChatEvents> {
       case 'nick':
         return this.rename(member, command.name);
       case 'who':
-        return void this.send(member, this.whoIsHere());
+        return void this.send(member, this.members.whoIsHere());
       case 'invalid':
         void this.send(member, { kind: 'ERROR', reason: command.reason });
         this.emit('refused', remote, member, command.reason);
@@ -206,15 +187,15 @@ export class UdpChatServer extends EventEmitter<UdpChatEvents> {
       if (datagramBytes(0, full) <= joinBytes) this.sendTo(rinfo.address, rinfo.port, 0, full);
       return void this.emit('refused', remote, undefined, 'the chat is full');
     }
-    const problem = wanted === undefined ? undefined : nameProblem(wanted, (key) => this.nameTaken(key));
-    const name = wanted !== undefined && !problem ? wanted : `guest-${this.nextGuest}`;
+    const problem = wanted === undefined ? undefined : nameProblem(wanted, (key) => this.members.nameTaken(key));
+    const name = wanted !== undefined && !problem ? wanted : this.members.guestName();
     const welcome: ServerMessage = { kind: 'WELCOME', name, heartbeatMs: this.heartbeatMs, online: this.online + 1 };
     const welcomeBytes = datagramBytes(1, welcome);
     if (welcomeBytes > joinBytes) {
       const why = `a ${joinBytes}-byte JOIN would get ${count(welcomeBytes, 'byte')} back`;
       return void this.emit('refused', remote, undefined, `${why}: pad it with spaces (no amplification)`);
     }
-    if (name !== wanted) this.nextGuest++;
+    if (name !== wanted) this.members.guestName(true);
     const now = performance.now();
     const member: Member = {
       remote,
@@ -226,7 +207,7 @@ export class UdpChatServer extends EventEmitter<UdpChatEvents> {
       bucket: fullBucket(this.rate, now),
       toldTooFastMs: -Infinity,
     };
-    this.members.set(remote, member);
+    this.members.add(member);
     this.totals.joined++;
     void this.send(member, welcome);
     // Why the asked-for name was not given, if that fits the JOIN's size too.
@@ -259,7 +240,7 @@ export class UdpChatServer extends EventEmitter<UdpChatEvents> {
   }
 
   private rename(member: Member, wanted: string): void {
-    const problem = nameProblem(wanted, (key) => key !== nameKey(member.name) && this.nameTaken(key));
+    const problem = nameProblem(wanted, (key) => key !== nameKey(member.name) && this.members.nameTaken(key));
     if (problem) {
       void this.send(member, { kind: 'ERROR', reason: problem });
       return void this.emit('refused', member.remote, member, problem);
@@ -271,7 +252,7 @@ export class UdpChatServer extends EventEmitter<UdpChatEvents> {
   }
 
   private leave(member: Member, reason: LeaveReason): void {
-    this.members.delete(member.remote);
+    this.members.remove(member);
     if (reason === 'quit') void this.send(member, { kind: 'BYE' });
     this.broadcast(member, { kind: 'LEFT', name: member.name, reason });
     this.emit('leave', member, reason, this.online);
@@ -279,26 +260,7 @@ export class UdpChatServer extends EventEmitter<UdpChatEvents> {
 
   /** Members not heard from within the timeout have gone (UDP never says so itself). */
   private expire(): void {
-    const cutoff = performance.now() - this.memberTimeoutMs;
-    for (const member of this.members.values()) if (member.lastHeardMs < cutoff) this.leave(member, 'timed-out');
-  }
-
-  /** As many names as fit one datagram, and how many did not (a room of 1,000 would not). */
-  private whoIsHere(): ServerMessage {
-    const names: string[] = [];
-    let bytes = 'nnnnnnnnnn WHO +nnnnnn\n'.length; // room for the sequence number and the "+N"
-    for (const m of this.members.values()) {
-      bytes += Buffer.byteLength(m.name) + 1;
-      if (bytes > MAX_CHAT_DATAGRAM_BYTES) break;
-      names.push(m.name);
-    }
-    const more = this.members.size - names.length;
-    return more > 0 ? { kind: 'WHO', names, more } : { kind: 'WHO', names };
-  }
-
-  private nameTaken(key: string): boolean {
-    for (const m of this.members.values()) if (nameKey(m.name) === key) return true;
-    return false;
+    for (const member of this.members.silentSince(performance.now() - this.memberTimeoutMs)) this.leave(member, 'timed-out');
   }
 
   private refuse(remote: string, member: Member | undefined, reason: string): void {

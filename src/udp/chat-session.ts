@@ -14,14 +14,8 @@ import { onClientInterrupt } from '../core/commands.js';
 import type { Output } from '../core/output.js';
 import { Prompt } from '../core/prompt.js';
 import { visible } from '../core/text-view.js';
-import {
-  MAX_CHAT_DATAGRAM_BYTES,
-  SequenceTracker,
-  describeServerMessage,
-  joinDatagram,
-  parseServerDatagram,
-  type ServerMessage,
-} from './chat-protocol.js';
+import { MAX_CHAT_DATAGRAM_BYTES, describeServerMessage, joinDatagram, parseServerDatagram, type ServerMessage } from './chat-protocol.js';
+import { SequenceTracker } from './sequence-tracker.js';
 import type { UdpClient } from './udp-client.js';
 import { sendError } from './udp-socket.js';
 

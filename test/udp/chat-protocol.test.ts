@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   JOIN_PADDED_BYTES,
-  SequenceTracker,
   describeServerMessage,
   formatServerDatagram,
   joinDatagram,
@@ -14,6 +13,7 @@ import {
   parseServerDatagram,
   type ServerMessage,
 } from '../../src/udp/chat-protocol.js';
+import { SequenceTracker } from '../../src/udp/sequence-tracker.js';
 
 describe('parseClientDatagram', () => {
   it('reads each command word, in any case, with or without the newline nc adds', () => {
