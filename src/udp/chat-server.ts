@@ -21,7 +21,6 @@
 import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { formatAddress } from '../core/errors.js';
-import { count } from '../core/text-view.js';
 import { fullBucket, takeToken, type RateLimit } from '../core/token-bucket.js';
 import { cleanText, nameKey, nameProblem } from '../tcp/chat-protocol.js';
 import { MAX_CHAT_DATAGRAM_BYTES, formatServerDatagram, parseClientDatagram, type LeaveReason, type ServerMessage } from './chat-protocol.js';
@@ -192,8 +191,8 @@ export class UdpChatServer extends EventEmitter<UdpChatEvents> {
     const welcome: ServerMessage = { kind: 'WELCOME', name, heartbeatMs: this.heartbeatMs, online: this.online + 1 };
     const welcomeBytes = datagramBytes(1, welcome);
     if (welcomeBytes > joinBytes) {
-      const why = `a ${joinBytes}-byte JOIN would get ${count(welcomeBytes, 'byte')} back`;
-      return void this.emit('refused', remote, undefined, `${why}: pad it with spaces (no amplification)`);
+      const why = `${joinBytes}-byte JOIN < ${welcomeBytes}-byte answer`;
+      return void this.emit('refused', remote, undefined, `${why}: pad it, no amplification`);
     }
     if (name !== wanted) this.members.guestName(true);
     const now = performance.now();

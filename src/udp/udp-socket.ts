@@ -105,7 +105,7 @@ export function sendError(what: string, err: unknown): NetlabError {
 export function tooBig(size: number): NetlabError {
   return new NetlabError(
     'NETLAB_ERR_DATAGRAM_TOO_BIG',
-    `${size.toLocaleString('en-US')} bytes are too many for one datagram: UDP over IPv4 carries at most 65,507.`,
+    `${size.toLocaleString('en-US')} bytes do not fit in one datagram: at most 65,507 (IPv4).`,
     'send less at a time; over UDP a program splits big messages itself.',
   );
 }

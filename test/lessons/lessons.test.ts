@@ -55,6 +55,13 @@ describe('lessons', () => {
     expect(named.filter((name) => !existsSync(path.join(REPO_ROOT, name)))).toEqual([]);
   });
 
+  // lessons/README.md: "Keep lines within 80 columns, sessions included" (a terminal, a projector).
+  it.each(LESSON_FILES)('lessons/%s keeps every line within 80 columns', (file) => {
+    const lines = readFileSync(path.join(LESSONS_DIR, file), 'utf8').split('\n');
+    const long = lines.flatMap((line, i) => ([...line].length > 80 ? [`${i + 1}: ${line}`] : []));
+    expect(long).toEqual([]);
+  });
+
   it(
     'the example lesson in lessons/README.md runs too',
     async () => {

@@ -145,7 +145,7 @@ describe('udp-chat server', () => {
     const refused = once(server, 'refused');
     carol.send('JOIN carol'); // 10 bytes; the WELCOME would be 23
     await refused;
-    expect(refusals).toEqual(['a 10-byte JOIN would get 23 bytes back: pad it with spaces (no amplification)']);
+    expect(refusals).toEqual(['10-byte JOIN < 23-byte answer: pad it, no amplification']);
     expect(server.online).toBe(0);
     carol.send('JOIN carol'.padEnd(23));
     expect(await carol.nextOf('WELCOME')).toEqual({ seq: 1, message: { kind: 'WELCOME', name: 'carol', heartbeatMs: 5000, online: 1 } });
