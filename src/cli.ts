@@ -12,6 +12,8 @@ import { tcpChatCommand } from './tcp/chat-commands.js';
 import { tcpEchoCommand } from './tcp/echo-commands.js';
 import { udpChatCommand } from './udp/chat-commands.js';
 import { udpEchoCommand } from './udp/echo-commands.js';
+import { wsEchoCommand } from './ws/echo-commands.js';
+import { wsHandshakeCommand } from './ws/handshake-command.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -34,10 +36,12 @@ export function buildProgram(): Command {
     .addCommand(tcpChatCommand())
     .addCommand(udpEchoCommand())
     .addCommand(udpChatCommand())
+    .addCommand(wsEchoCommand())
+    .addCommand(wsHandshakeCommand())
     .addHelpText(
       'after',
       `
-Lessons: lessons/01-tcp-echo.md, lessons/02-tcp-chat.md, lessons/03-udp.md
+Lessons: lessons/01-tcp-echo.md, lessons/02-tcp-chat.md, lessons/03-udp.md, lessons/04-ws-echo.md
 
 Examples:
   netlab demo tcp-echo          a server and a client in one terminal
@@ -45,6 +49,7 @@ Examples:
   netlab tcp-echo connect       ...and connect to it from a second terminal
   netlab tcp-chat serve         lesson 02: a chat for the whole room
   netlab udp-echo serve         lesson 03: datagrams, loss, and a ping
+  netlab ws-echo serve          lesson 04: WebSocket, and a page for the browser
   netlab tcp-echo serve --help  every option of a command, with examples`,
     );
   // Settings that commander copies only to subcommands made with .command(), not addCommand().

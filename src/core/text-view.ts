@@ -66,3 +66,12 @@ export function count(n: number, singular: string, plural = singular.endsWith('y
 
 // One formatter for every call: toLocaleString() builds a new one each time.
 const THOUSANDS = new Intl.NumberFormat('en-US');
+
+/** How many bytes of binary data a log line shows as hex. */
+export const HEX_PREVIEW_BYTES = 16;
+
+/** Bytes as hex pairs, `01 02 ff`, cut at `maxBytes` with an ellipsis. */
+export function hex(data: Uint8Array, maxBytes = HEX_PREVIEW_BYTES): string {
+  const shown = Buffer.from(data.buffer, data.byteOffset, Math.min(data.length, maxBytes)).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+  return data.length > maxBytes ? `${shown} …` : shown;
+}

@@ -30,4 +30,15 @@ describe('netlab demo', () => {
     expect(stdout).toMatch(/\(duplicate\)$/m);
     expect(stdout).toMatch(/^client +│ 20 sent, 17 received, 15% loss, 1 duplicate, 2 out of order/m);
   });
+
+  it('runs the ws-echo demo to the end: the accept checked, text, binary, empty, 1009, a clean close', async () => {
+    const { code, stdout, stderr } = await runCli(['demo', 'ws-echo']);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^client +│ Sec-WebSocket-Key \S+ → Accept \S+ \(it answers the key\)$/m);
+    expect(stdout).toMatch(/^client +│ < binary 4 bytes: 00 01 fe ff$/m);
+    expect(stdout).toMatch(/^client +│ < \(empty message\)$/m);
+    expect(stdout).toMatch(/^server +│ \[127\.0\.0\.1:\d+\] closed by the server with 1009 \(message too big\): max payload size exceeded$/m);
+    expect(stdout).toMatch(/^client +│ closed · 1000 \(normal closure\)$/m);
+    expect(stdout).toMatch(/^server +│ ws-echo server stopped · 2 connections, 4 messages echoed$/m);
+  });
 });

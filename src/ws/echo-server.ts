@@ -1,0 +1,118 @@
+/**
+ * The WebSocket echo server of lesson 04: every message comes back to its sender as it came,
+ * text as text and binary as binary. The WebSocket machinery (the page, the handshake, origins,
+ * heartbeats) is ws-listener.ts; this file is what an echo adds to it, the equivalent of the
+ * course's FastAPI endpoint `await websocket.send_text(await websocket.receive_text())`.
+ *
+ * Back-pressure, as in tcp-echo: a client that sends faster than it reads would fill the
+ * server's memory with echoes. When more than MAX_BUFFERED_BYTES wait to be sent to a client,
+ * the server stops reading from it (ws.pause()) until they are gone. A client that never reads
+ * again is left unread; its pongs go unread too, so the heartbeat ends it.
+ *
+ * Never prints: it emits events (WsEchoEvents) that echo-log.ts turns into lines.
+ */
+import { EventEmitter } from 'node:events';
+import type { WebSocket } from 'ws';
+import { closeCodeForWsError } from './close-codes.js';
+import type { HttpAnswer } from './pages.js';
+import { SHUTDOWN_CLOSE, startWsListener, type WsListener, type WsListenerOptions, type WsPeer, type WsRefusal } from './ws-listener.js';
+
+/** Echoes waiting to be sent to one client, in bytes, before the server stops reading from it. */
+export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+export type WsEchoServerOptions = Omit<WsListenerOptions, 'lab'>;
+
+/** How a connection ended. */
+export interface WsCloseInfo {
+  /** The code of the close frame the client sent (1005: none; 1006: no close frame at all). */
+  code: number;
+  reason: string;
+  /**
+   * Set when the server ended the connection, with the code it sent and why: shutting down
+   * (1001), a protocol error (1002, 1007, 1008, 1009), or no pong (1006: no close frame at all).
+   */
+  byServer?: { code: number; why: string };
+}
+
+export interface WsEchoEvents {
+  connection: [peer: WsPeer];
+  /** A message, already on its way back. */
+  message: [peer: WsPeer, data: Buffer, isBinary: boolean];
+  /** The client broke the protocol; the server closes with `closeCode`. */
+  protocolError: [peer: WsPeer, err: Error, closeCode: number];
+  close: [peer: WsPeer, info: WsCloseInfo];
+  http: [remote: string, answer: HttpAnswer];
+  refused: [refusal: WsRefusal];
+  error: [err: Error];
+}
+
+export class WsEchoServer extends EventEmitter<WsEchoEvents> {
+  readonly totals = { connections: 0, messages: 0, bytes: 0 };
+
+  private constructor(private readonly listener: WsListener) {
+    super();
+    listener.on('connection', (ws, peer) => this.serve(ws, peer));
+    listener.on('http', (remote, answer) => this.emit('http', remote, answer));
+    listener.on('refused', (refusal) => this.emit('refused', refusal));
+    listener.on('error', (err) => this.emit('error', err));
+  }
+
+  static async start(options: WsEchoServerOptions): Promise<WsEchoServer> {
+    return new WsEchoServer(await startWsListener({ ...options, lab: 'ws-echo' }));
+  }
+
+  get host(): string {
+    return this.listener.host;
+  }
+  get port(): number {
+    return this.listener.port;
+  }
+  /** `ws://127.0.0.1:8000/ws` */
+  get url(): string {
+    return this.listener.url;
+  }
+  /** `http://127.0.0.1:8000/`: the echo page. */
+  get pageUrl(): string {
+    return this.listener.pageUrl;
+  }
+
+  /** Closes every client with 1001 and stops listening. Safe to call twice. */
+  close(): Promise<void> {
+    return this.listener.close();
+  }
+
+  private serve(ws: WebSocket, peer: WsPeer): void {
+    this.totals.connections++;
+    let serverClose: { code: number; why: string } | undefined;
+    ws.on('message', (data: Buffer, isBinary) => {
+      // Echo first, then tell the log (as tcp-echo does).
+      const full = ws.bufferedAmount + data.length > MAX_BUFFERED_BYTES;
+      ws.send(data, { binary: isBinary }, full ? () => ws.resume() : undefined);
+      if (full) ws.pause();
+      this.totals.messages++;
+      this.totals.bytes += data.length;
+      this.emit('message', peer, data, isBinary);
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      const code = closeCodeForWsError(err.code);
+      serverClose = { code, why: lowerFirst(err.message.replace(/^Invalid WebSocket frame: /, '')) };
+      this.emit('protocolError', peer, err, code);
+    });
+    ws.on('close', (code, reason) => {
+      const byServer = peer.endedBecause
+        ? { code: 1006, why: peer.endedBecause }
+        : (serverClose ?? (this.listener.closing ? { code: SHUTDOWN_CLOSE.code, why: SHUTDOWN_CLOSE.reason } : undefined));
+      this.emit('close', peer, { code, reason: reason.toString('utf8'), ...(byServer ? { byServer } : {}) });
+    });
+    this.emit('connection', peer);
+  }
+}
+
+export function startWsEchoServer(options: WsEchoServerOptions): Promise<WsEchoServer> {
+  return WsEchoServer.start(options);
+}
+
+/** ws writes "Max payload size exceeded"; a log line reads better as "max payload size exceeded". */
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}

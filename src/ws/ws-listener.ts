@@ -1,0 +1,239 @@
+/**
+ * What every WebSocket server of the course does the same way (lessons 04 and 05): an HTTP
+ * server that serves the lab's page, and turns requests that ask for it into WebSockets.
+ *
+ *   listen             http.createServer() + server.listen({ host, port })
+ *   the handshake      the 'upgrade' event: the path, the Origin (origin-policy.ts), then the
+ *                      ws library checks the key and version and answers 101 with the accept
+ *   each connection    a WebSocket from ws, with an 'error' listener from its first moment:
+ *                      without one, four bytes of garbage from telnet would crash the server
+ *   dead peers         a ping every heartbeat interval; a peer that has not answered the last
+ *                      one by the next is terminated (a laptop closed mid-lesson sends nothing)
+ *   closing            close 1001 "server shutting down" to every client, then the listener
+ *
+ * permessage-deflate stays off: compression buys little for short messages, costs CPU per
+ * message, and zlib's memory fragments badly under many connections (ws's README, "Concurrency
+ * limit"). Messages over `maxMessageBytes` are refused by ws itself with close 1009.
+ *
+ * Never prints: it emits events that each lab's commands turn into lines.
+ */
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { formatAddress } from '../core/errors.js';
+import { closeServer, listen } from '../tcp/listener.js';
+import { originProblem } from './origin-policy.js';
+import { answerHttp, loadPages, requestPath, type HttpAnswer } from './pages.js';
+
+/** Default interval between pings: a dead peer is gone within two of them. */
+export const HEARTBEAT_INTERVAL_MS = 30_000;
+/** Default largest message, in bytes: a bigger one is refused with close 1009. */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * The most frames one message may come in; more closes with 1008. A peer sending a message in
+ * a million one-byte fragments makes the server keep a million small buffers.
+ */
+export const MAX_FRAGMENTS = 1024;
+/** How long clients get to answer the server's close before their sockets are destroyed. */
+export const CLOSE_GRACE_MS = 1000;
+/** The close every client gets when the server stops (1001: "going away"). */
+export const SHUTDOWN_CLOSE = { code: 1001, reason: 'server shutting down' } as const;
+
+export interface WsListenerOptions {
+  host: string;
+  port: number;
+  /** The one path that upgrades to WebSocket, e.g. `/ws`. */
+  path: string;
+  /** The folder of the lab's page in pages/ (`ws-echo`). */
+  lab: string;
+  /** Origins accepted besides the page's own; `*` accepts all. */
+  allowOrigins?: readonly string[];
+  maxMessageBytes?: number;
+  heartbeatIntervalMs?: number;
+}
+
+/** A WebSocket client as the events describe it. */
+export interface WsPeer {
+  /** 1, 2, 3… in order of arrival. */
+  readonly id: number;
+  /** The client's address as `host:port`. */
+  readonly remote: string;
+  /** The page that opened the connection; none for a client that is not a browser. */
+  readonly origin: string | undefined;
+  readonly userAgent: string | undefined;
+  /** The subprotocol the server chose, or '' for none. */
+  readonly protocol: string;
+  /** Set when the server ended the connection itself, and why (no pong, not reading…). */
+  endedBecause?: string;
+}
+
+/** A request the server did not upgrade, and why. */
+export interface WsRefusal {
+  remote: string;
+  status: number;
+  reason: string;
+}
+
+export interface WsListenerEvents {
+  connection: [ws: WebSocket, peer: WsPeer];
+  /** A plain HTTP request, answered (the page, a 404, a 426…). */
+  http: [remote: string, answer: HttpAnswer];
+  /** A handshake that was refused before ws saw it, or that ws found invalid. */
+  refused: [refusal: WsRefusal];
+  error: [err: Error];
+}
+
+export class WsListener extends EventEmitter<WsListenerEvents> {
+  readonly host: string;
+  readonly port: number;
+  /** `ws://127.0.0.1:8000/ws` */
+  readonly url: string;
+  /** `http://127.0.0.1:8000/`, where the page is. */
+  readonly pageUrl: string;
+  readonly heartbeatIntervalMs: number;
+  private readonly peers = new Map<WebSocket, WsPeer>();
+  private readonly alive = new WeakSet<WebSocket>();
+  private readonly sockets = new Set<net.Socket>();
+  /** Sockets that became WebSockets: they end with a close handshake, not socket.end(). */
+  private readonly upgraded = new WeakSet<Duplex>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private nextId = 1;
+  private closingPromise: Promise<void> | undefined;
+
+  private constructor(
+    private readonly server: http.Server,
+    private readonly wss: WebSocketServer,
+    address: net.AddressInfo,
+    private readonly options: WsListenerOptions,
+  ) {
+    super();
+    this.host = address.address;
+    this.port = address.port;
+    const where = formatAddress(this.host, this.port);
+    this.url = `ws://${where}${options.path}`;
+    this.pageUrl = `http://${where}/`;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
+    this.heartbeat = setInterval(() => this.beat(), this.heartbeatIntervalMs);
+  }
+
+  /** Loads the page, listens, and resolves once listening; rejects with the system error. */
+  static async start(options: WsListenerOptions): Promise<WsListener> {
+    const pages = await loadPages(options.lab, { wsPath: options.path });
+    const wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
+      // ws 8.20 and later take this; @types/ws does not know it yet.
+      ...{ maxFragments: MAX_FRAGMENTS },
+    });
+    const server = http.createServer();
+    const address = await listen(server, options.host, options.port);
+    const listener = new WsListener(server, wss, address, options);
+    server.on('connection', (socket) => listener.track(socket));
+    server.on('request', (req, res) => listener.emit('http', peerOf(req.socket), answerHttp(req, res, pages, options.path)));
+    server.on('upgrade', (req, socket: net.Socket, head) => listener.upgrade(req, socket, head));
+    server.on('error', (err) => listener.emit('error', err));
+    wss.on('wsClientError', (err, socket, req) => {
+      listener.emit('refused', { remote: peerOf(req.socket), status: 400, reason: err.message.toLowerCase() });
+      refuse(socket, 400, err.message);
+    });
+    return listener;
+  }
+
+  /**
+   * Ends a client that misbehaves without a close handshake (it might never read one): the
+   * socket is destroyed, and its 'close' event reports 1006 with `reason` in `endedBecause`.
+   */
+  terminate(ws: WebSocket, reason: string): void {
+    const peer = this.peers.get(ws);
+    if (peer) peer.endedBecause ??= reason;
+    ws.terminate();
+  }
+
+  /** Sends close 1001 to every client, waits for them briefly, then stops. Safe to call twice. */
+  close(): Promise<void> {
+    this.closingPromise ??= (async () => {
+      clearInterval(this.heartbeat);
+      for (const ws of this.peers.keys()) ws.close(SHUTDOWN_CLOSE.code, SHUTDOWN_CLOSE.reason);
+      // Plain HTTP sockets (a browser's keep-alive) are ended too; WebSockets finish their close.
+      await closeServer(this.server, this.sockets, CLOSE_GRACE_MS, (socket) => {
+        if (!this.upgraded.has(socket)) socket.end();
+      });
+    })();
+    return this.closingPromise;
+  }
+
+  /** True once close() has been called. */
+  get closing(): boolean {
+    return this.closingPromise !== undefined;
+  }
+
+  private track(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.on('error', () => socket.destroy()); // before the upgrade; ws adds its own after
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  private upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+    const remote = peerOf(socket);
+    if (this.closing) return refuse(socket, 503, 'the server is shutting down');
+    if (requestPath(req.url ?? '') !== this.options.path) {
+      this.emit('refused', { remote, status: 404, reason: `no WebSocket at ${req.url ?? ''} (it is at ${this.options.path})` });
+      return refuse(socket, 404, `no WebSocket here: it is at ${this.options.path}`);
+    }
+    // ws would say 405 too, but only without a 'wsClientError' listener; this one says it itself.
+    if (req.method !== 'GET') {
+      this.emit('refused', { remote, status: 405, reason: `a ${req.method ?? '?'} request cannot become a WebSocket (only GET)` });
+      return refuse(socket, 405, 'a WebSocket handshake is a GET request');
+    }
+    const origin = req.headers.origin;
+    const problem = originProblem(origin, req.headers.host, this.options.allowOrigins ?? []);
+    if (problem) {
+      this.emit('refused', { remote, status: 403, reason: problem });
+      return refuse(socket, 403, `${problem}\n`);
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.upgraded.add(socket);
+      const peer: WsPeer = { id: this.nextId++, remote, origin, userAgent: req.headers['user-agent'], protocol: ws.protocol };
+      this.peers.set(ws, peer);
+      this.alive.add(ws);
+      ws.on('error', () => {}); // each lab adds its own listener too; this one is never missing
+      ws.on('pong', () => this.alive.add(ws));
+      ws.once('close', () => this.peers.delete(ws));
+      this.emit('connection', ws, peer);
+    });
+  }
+
+  /** Pings everyone; terminates whoever did not answer the previous ping. */
+  private beat(): void {
+    for (const ws of this.peers.keys()) {
+      if (!this.alive.has(ws)) {
+        this.terminate(ws, `no pong within ${this.heartbeatIntervalMs / 1000} s`);
+        continue;
+      }
+      this.alive.delete(ws);
+      ws.ping();
+    }
+  }
+}
+
+export function startWsListener(options: WsListenerOptions): Promise<WsListener> {
+  return WsListener.start(options);
+}
+
+/** Refuses a handshake with a plain HTTP answer and closes the socket. */
+function refuse(socket: Duplex, status: number, message: string): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = message.endsWith('\n') ? message : `${message}\n`;
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+function peerOf(socket: Duplex): string {
+  const s = socket as net.Socket;
+  return formatAddress(s.remoteAddress ?? '?', s.remotePort ?? 0);
+}
