@@ -83,6 +83,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // Help and --version end with a CommanderError of exit code 0; its other errors are usage.
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    // What the command printed before it failed goes first, then the error.
+    Output.flushAll();
     const output = new Output(process, { color: argv.includes('--no-color') ? false : undefined, verbose: argv.includes('--verbose') });
     if (err instanceof UsageError) {
       output.error(err.message);

@@ -59,6 +59,14 @@ export const FLUSH_INTERVAL_MS = 3;
 const TAG_COLORS = ['cyan', 'magenta', 'green', 'yellow', 'blue'] as const;
 
 export class Output {
+  /** Every Output made in this process, so that an error printed by main() comes after them. */
+  private static readonly all = new Set<Output>();
+
+  /** Writes what every Output still holds for stdout (see the header: lines wait for their turn). */
+  static flushAll(): void {
+    for (const output of Output.all) output.flush();
+  }
+
   readonly color: boolean;
   readonly verbose: boolean;
   private readonly paint: ChalkInstance;
@@ -75,6 +83,7 @@ export class Output {
     this.color = colorWanted(streams.stdout, options.env ?? process.env, options.color);
     this.verbose = options.verbose ?? false;
     this.paint = new Chalk({ level: this.color ? 1 : 0 });
+    Output.all.add(this);
   }
 
   /** Route lines through an interactive prompt while it is active; undefined to stop. */

@@ -62,6 +62,29 @@ export function closeReasonProblem(reason: string): string | undefined {
 }
 
 /**
+ * What a client can do about a close the server chose, by its code: a server that stopped
+ * wants starting again, a limit wants smaller messages, and so on.
+ */
+export function closeHint(code: number, serveCommand: string): string {
+  switch (code) {
+    case 1001:
+    case 1012:
+      return `it stopped or is restarting; start it with \`${serveCommand}\`.`;
+    case 1009:
+      return "send smaller messages (a netlab server's limit is --max-message).";
+    case 1002:
+    case 1003:
+    case 1007:
+    case 1008:
+      return 'the server refused what we sent; its log says why.';
+    case 1006:
+      return `the connection was cut without a close frame: the server may have crashed; start it with \`${serveCommand}\`.`;
+    default:
+      return `connect again, or start the server with \`${serveCommand}\`.`;
+  }
+}
+
+/**
  * The close code the ws library sends when a peer's frames break the rules, by the error code
  * it emits (its receiver.js): too big 1009, bad UTF-8 1007, too many fragments 1008, and
  * everything else, unmasked frames included, 1002.

@@ -12,7 +12,7 @@ import { onClientInterrupt } from '../core/commands.js';
 import type { Output } from '../core/output.js';
 import { Prompt } from '../core/prompt.js';
 import { bytes, count, hex, visible } from '../core/text-view.js';
-import { describeCloseCode } from './close-codes.js';
+import { closeHint, describeCloseCode } from './close-codes.js';
 import type { WsClient } from './ws-client.js';
 
 /** How long a piped line waits for its reply before the next one is sent anyway. */
@@ -42,11 +42,7 @@ export async function runWsSession(client: WsClient, output: Output, options: Ws
     wake?.();
     if (leaving) return;
     const why = reason ? ` "${visible(reason)}"` : '';
-    lost = new NetlabError(
-      'NETLAB_ERR_SERVER_CLOSED',
-      `the server closed the connection: ${describeCloseCode(code)}${why}.`,
-      `it may have stopped or dropped us; start it with \`${options.serveCommand}\`.`,
-    );
+    lost = new NetlabError('NETLAB_ERR_SERVER_CLOSED', `closed by the server: ${describeCloseCode(code)}${why}.`, closeHint(code, options.serveCommand));
     prompt.close();
   });
   client.on('error', (err) => output.debug(`websocket error: ${err.message}`));
@@ -69,9 +65,15 @@ export async function runWsSession(client: WsClient, output: Output, options: Ws
   try {
     prompt.ready();
     for await (const line of prompt) {
+      // Lines already read when the server closed are not sent (the prompt stops reading).
+      if (lost) break;
       if (!prompt.interactive) output.sent(visible(line));
       if (line.trim() === 'exit') break;
-      await client.send(options.binary ? Buffer.from(line) : line);
+      try {
+        await client.send(options.binary ? Buffer.from(line) : line);
+      } catch (err) {
+        throw lost ?? new NetlabError('NETLAB_ERR_SEND', `the message could not be sent: ${(err as Error).message}.`);
+      }
       if (!prompt.interactive && !(await replies(REPLY_WAIT_MS)) && client.open) {
         output.note(`no reply within ${REPLY_WAIT_MS / 1000} s; sending the next line anyway`);
       }
@@ -94,7 +96,7 @@ export async function runWsSession(client: WsClient, output: Output, options: Ws
 
 /** A received message as its `<` line shows it. */
 export function showMessage(data: Buffer, isBinary: boolean): string {
-  if (isBinary) return `binary ${bytes(data.length)}: ${hex(data, 32)}`;
+  if (isBinary) return data.length === 0 ? 'binary 0 bytes' : `binary ${bytes(data.length)}: ${hex(data, 32)}`;
   if (data.length === 0) return '(empty message)';
   const text = visible(data.toString('utf8'));
   return text.length <= SHOWN_TEXT_CHARS ? text : `${text.slice(0, SHOWN_TEXT_CHARS)}… (${bytes(data.length)})`;

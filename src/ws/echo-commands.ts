@@ -132,7 +132,7 @@ async function connectWsEcho(url: string, opts: ConnectOptions, output: Output):
     },
   );
   const protocol = client.protocol ? `, subprotocol ${client.protocol}` : '';
-  output.note(`connected to ${url} (101 Switching Protocols${protocol}); "exit" or Ctrl+D quits`);
+  output.note(`connected to ${url} (101 Switching Protocols${protocol}); Ctrl+D quits`);
   await runWsSession(client, output, { binary: opts.binary, serveCommand });
 }
 

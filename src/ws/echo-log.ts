@@ -31,7 +31,7 @@ export function logWsEchoServer(server: WsEchoServer, output: Output, options: W
   const { tag } = options;
   server.on('connection', (peer) => output.peer(peer.remote, `connected · ${describePeer(peer)}`, tag));
   server.on('close', (peer, info) => output.peer(peer.remote, describeClose(info), tag));
-  server.on('refused', (refusal) => output.peer(refusal.remote, `handshake refused → ${refusal.status}: ${visible(refusal.reason)}`, tag));
+  server.on('refused', (refusal) => output.peer(refusal.remote, `${refusal.what ?? 'handshake'} refused → ${refusal.status}: ${visible(refusal.reason)}`, tag));
   server.on('error', (err) => output.warn(`server error: ${err.message}`));
   if (options.quiet) return;
   server.on('http', (remote, answer) => output.peer(remote, `${visible(answer.method)} ${visible(answer.target.slice(0, 60))} → ${answer.status}`, tag));

@@ -15,7 +15,8 @@ import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import { closeCodeForWsError } from './close-codes.js';
 import type { HttpAnswer } from './pages.js';
-import { SHUTDOWN_CLOSE, startWsListener, type WsListener, type WsListenerOptions, type WsPeer, type WsRefusal } from './ws-listener.js';
+import { count } from '../core/text-view.js';
+import { MAX_MESSAGE_BYTES, SHUTDOWN_CLOSE, startWsListener, type WsListener, type WsListenerOptions, type WsPeer, type WsRefusal } from './ws-listener.js';
 
 /** Echoes waiting to be sent to one client, in bytes, before the server stops reading from it. */
 export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -49,7 +50,10 @@ export interface WsEchoEvents {
 export class WsEchoServer extends EventEmitter<WsEchoEvents> {
   readonly totals = { connections: 0, messages: 0, bytes: 0 };
 
-  private constructor(private readonly listener: WsListener) {
+  private constructor(
+    private readonly listener: WsListener,
+    private readonly maxMessageBytes: number,
+  ) {
     super();
     listener.on('connection', (ws, peer) => this.serve(ws, peer));
     listener.on('http', (remote, answer) => this.emit('http', remote, answer));
@@ -58,7 +62,7 @@ export class WsEchoServer extends EventEmitter<WsEchoEvents> {
   }
 
   static async start(options: WsEchoServerOptions): Promise<WsEchoServer> {
-    return new WsEchoServer(await startWsListener({ ...options, lab: 'ws-echo' }));
+    return new WsEchoServer(await startWsListener({ ...options, lab: 'ws-echo' }), options.maxMessageBytes ?? MAX_MESSAGE_BYTES);
   }
 
   get host(): string {
@@ -95,7 +99,8 @@ export class WsEchoServer extends EventEmitter<WsEchoEvents> {
     });
     ws.on('error', (err: Error & { code?: string }) => {
       const code = closeCodeForWsError(err.code);
-      serverClose = { code, why: lowerFirst(err.message.replace(/^Invalid WebSocket frame: /, '')) };
+      const why = code === 1009 ? `a message over ${count(this.maxMessageBytes, 'byte')}` : err.message.replace(/^Invalid WebSocket frame: /, '');
+      serverClose = { code, why };
       this.emit('protocolError', peer, err, code);
     });
     ws.on('close', (code, reason) => {
@@ -110,9 +115,4 @@ export class WsEchoServer extends EventEmitter<WsEchoEvents> {
 
 export function startWsEchoServer(options: WsEchoServerOptions): Promise<WsEchoServer> {
   return WsEchoServer.start(options);
-}
-
-/** ws writes "Max payload size exceeded"; a log line reads better as "max payload size exceeded". */
-function lowerFirst(text: string): string {
-  return text.charAt(0).toLowerCase() + text.slice(1);
 }

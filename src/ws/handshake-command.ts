@@ -47,7 +47,7 @@ export function wsHandshakeCommand(): Command {
 Examples:
   netlab ws-handshake --key dGhlIHNhbXBsZSBub25jZQ==   RFC 6455's own example
   netlab ws-handshake --key KEY --accept VALUE          does VALUE answer KEY?
-  netlab ws-handshake --url ws://127.0.0.1:${defaultPort('ws-echo')}/ws           a real handshake, line by line`,
+  netlab ws-handshake --url ws://127.0.0.1:${defaultPort('ws-echo')}/ws       a real handshake, line by line`,
     )
     .action((opts: HandshakeOptions, command: Command) => (opts.url ? realHandshake(opts.url, opts, outputFor(command)) : explain(opts, outputFor(command))));
 }
@@ -64,7 +64,7 @@ async function explain(opts: HandshakeOptions, output: Output): Promise<void> {
   const steps = acceptSteps(opts.key ?? newKey());
   const host = `127.0.0.1:${defaultPort('ws-echo')}`;
   for (const line of [
-    `key           ${steps.key} (Sec-WebSocket-Key, 16 random bytes)`,
+    `key           ${steps.key} (Sec-WebSocket-Key: 16 bytes, base64)`,
     '+ GUID        258EAFA5-E914-47DA-95CA-C5AB0DC85B11 (RFC 6455, 1.3)',
     `= key + GUID  ${steps.concatenated}`,
     `SHA-1         ${steps.sha1Hex} (20 bytes)`,
@@ -84,8 +84,8 @@ async function explain(opts: HandshakeOptions, output: Output): Promise<void> {
   }
   throw new NetlabError(
     'NETLAB_ERR_ACCEPT_MISMATCH',
-    `"${visible(opts.accept)}" does not answer this key: its Sec-WebSocket-Accept is ${steps.accept}.`,
-    'a client must refuse such a handshake; examples on the web sometimes pair a key with another key\'s accept.',
+    `${visible(opts.accept.trim())} is not the accept value of this key.`,
+    `this key's is ${steps.accept}: compute it, never copy a pair.`,
   );
 }
 

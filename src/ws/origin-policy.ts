@@ -14,13 +14,14 @@ export const ANY_ORIGIN = '*';
 
 /**
  * Why a handshake with this Origin is refused, or undefined when it is accepted. `host` is the
- * Host header of the same request: the page's own origin is the one it was loaded from.
+ * Host header of the same request: the page's own origin is the one it was loaded from. The
+ * reason goes to the client too, so it names the origin and no more.
  */
 export function originProblem(origin: string | undefined, host: string | undefined, allowed: readonly string[]): string | undefined {
   if (origin === undefined) return undefined;
   if (allowed.includes(ANY_ORIGIN) || allowed.includes(origin)) return undefined;
   if (host !== undefined && isSameOrigin(origin, host)) return undefined;
-  return `Origin ${origin} is not this server's page (--allow-origin ${origin} accepts it)`;
+  return `Origin ${origin} is not allowed`;
 }
 
 /** Was the page at `origin` served from `host` (the Host header), over http or https? */

@@ -79,7 +79,7 @@ export function answerHttp(req: http.IncomingMessage, res: http.ServerResponse, 
   if (pathname === undefined) return text(400, 'bad request: the path is not a valid URL path');
   if (pathname === wsPath) {
     // RFC 9110, section 15.5.22: a 426 response "MUST send an Upgrade header field".
-    return text(426, `${wsPath} speaks WebSocket, not plain HTTP: connect with a WebSocket client`, { Upgrade: 'websocket', Connection: 'Upgrade' });
+    return text(426, `${wsPath} speaks WebSocket, not plain HTTP: connect with a WebSocket client`, { Upgrade: 'websocket', Connection: 'Upgrade, close' });
   }
   if (method !== 'GET' && method !== 'HEAD') return text(405, 'only GET and HEAD are served here', { Allow: 'GET, HEAD' });
   const page = pages.get(pathname);

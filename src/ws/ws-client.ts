@@ -95,7 +95,7 @@ export class WsClient extends EventEmitter<WsClientEvents> {
         ws.on('error', () => {}); // the abort below makes ws report one
         let body = '';
         const done = () => {
-          reject(refusedHandshake(options.url, res.statusCode ?? 0, res.statusMessage ?? '', body));
+          reject(refusedHandshake(res.statusCode ?? 0, res.statusMessage ?? '', body));
           req.destroy();
         };
         res.setEncoding('utf8');
@@ -147,21 +147,17 @@ export function openWsClient(options: WsClientOptions): Promise<WsClient> {
 }
 
 /** A server that answered the handshake with something other than 101. */
-function refusedHandshake(url: string, status: number, statusText: string, body: string): NetlabError {
+function refusedHandshake(status: number, statusText: string, body: string): NetlabError {
   const why = body.split('\n', 1)[0]?.trim();
   const hint =
     status === 403
-      ? 'the server refuses this Origin; a netlab server accepts it with --allow-origin.'
+      ? 'a netlab server accepts pages from other origins with --allow-origin.'
       : status === 404
         ? 'check the path: netlab servers take WebSockets at /ws.'
         : status === 426 || status === 400
           ? 'that server does not take this handshake; is it a WebSocket server?'
           : 'is this a WebSocket server? A plain web server answers 200 or 404.';
-  return new NetlabError(
-    'NETLAB_ERR_HANDSHAKE_REFUSED',
-    `${url} answered ${status} ${statusText} instead of 101 Switching Protocols${why ? `: ${why}` : ''}.`,
-    hint,
-  );
+  return new NetlabError('NETLAB_ERR_HANDSHAKE_REFUSED', `${status} ${statusText} instead of 101${why ? `: ${why}` : ''}.`, hint);
 }
 
 /** The host and port a ws:// or wss:// URL points to (the port written, or 80 / 443). */

@@ -24,6 +24,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { formatAddress } from '../core/errors.js';
 import { closeServer, listen } from '../tcp/listener.js';
+import { WEBSOCKET_VERSION } from './handshake.js';
 import { originProblem } from './origin-policy.js';
 import { answerHttp, loadPages, requestPath, type HttpAnswer } from './pages.js';
 
@@ -72,6 +73,8 @@ export interface WsPeer {
 /** A request the server did not upgrade, and why. */
 export interface WsRefusal {
   remote: string;
+  /** A handshake (an upgrade request), or a request that was not even readable HTTP. */
+  what?: 'request';
   status: number;
   reason: string;
 }
@@ -136,8 +139,15 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
     server.on('upgrade', (req, socket: net.Socket, head) => listener.upgrade(req, socket, head));
     server.on('error', (err) => listener.emit('error', err));
     wss.on('wsClientError', (err, socket, req) => {
-      listener.emit('refused', { remote: peerOf(req.socket), status: 400, reason: err.message.toLowerCase() });
+      listener.emit('refused', { remote: peerOf(req.socket), status: 400, reason: err.message });
       refuse(socket, 400, err.message);
+    });
+    // A request Node's HTTP parser cannot read (telnet garbage, bare LF line ends): say so in
+    // the log, answer 400 as Node would without this listener, and close.
+    server.on('clientError', (err: Error & { code?: string }, socket) => {
+      listener.emit('refused', { remote: peerOf(socket), what: 'request', status: 400, reason: `not HTTP that Node can read (${err.code ?? err.message})` });
+      if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+      refuse(socket, 400, 'bad request: not HTTP/1.1 (are the lines ended with CR LF?)');
     });
     return listener;
   }
@@ -191,8 +201,16 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
     const origin = req.headers.origin;
     const problem = originProblem(origin, req.headers.host, this.options.allowOrigins ?? []);
     if (problem) {
-      this.emit('refused', { remote, status: 403, reason: problem });
-      return refuse(socket, 403, `${problem}\n`);
+      this.emit('refused', { remote, status: 403, reason: `${problem} (--allow-origin adds it)` });
+      return refuse(socket, 403, problem);
+    }
+    // RFC 6455, section 4.4: a version the server does not speak gets an error "and a
+    // |Sec-WebSocket-Version| header field indicating the version(s) the server is capable of
+    // understanding". ws would also take the draft version 8; netlab speaks the RFC's only.
+    const version = req.headers['sec-websocket-version'];
+    if (version !== undefined && version !== WEBSOCKET_VERSION) {
+      this.emit('refused', { remote, status: 426, reason: `Sec-WebSocket-Version ${version}: only ${WEBSOCKET_VERSION} is spoken here` });
+      return refuse(socket, 426, `this server speaks WebSocket version ${WEBSOCKET_VERSION} only`, { 'Sec-WebSocket-Version': WEBSOCKET_VERSION });
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.upgraded.add(socket);
@@ -224,13 +242,18 @@ export function startWsListener(options: WsListenerOptions): Promise<WsListener>
 }
 
 /** Refuses a handshake with a plain HTTP answer and closes the socket. */
-function refuse(socket: Duplex, status: number, message: string): void {
+function refuse(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
   if (!socket.writable) return void socket.destroy();
-  const body = message.endsWith('\n') ? message : `${message}\n`;
+  const body = `${message}\n`;
+  const lines = [
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`,
+    'Connection: close',
+    'Content-Type: text/plain; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
   socket.once('finish', () => socket.destroy());
-  socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }
 
 function peerOf(socket: Duplex): string {

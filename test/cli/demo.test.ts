@@ -37,7 +37,7 @@ describe('netlab demo', () => {
     expect(stdout).toMatch(/^client +│ Sec-WebSocket-Key \S+ → Accept \S+ \(it answers the key\)$/m);
     expect(stdout).toMatch(/^client +│ < binary 4 bytes: 00 01 fe ff$/m);
     expect(stdout).toMatch(/^client +│ < \(empty message\)$/m);
-    expect(stdout).toMatch(/^server +│ \[127\.0\.0\.1:\d+\] closed by the server with 1009 \(message too big\): max payload size exceeded$/m);
+    expect(stdout).toMatch(/^server +│ \[127\.0\.0\.1:\d+\] closed by the server with 1009 \(message too big\): a message over 1,024 bytes$/m);
     expect(stdout).toMatch(/^client +│ closed · 1000 \(normal closure\)$/m);
     expect(stdout).toMatch(/^server +│ ws-echo server stopped · 2 connections, 4 messages echoed$/m);
   });

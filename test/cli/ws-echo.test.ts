@@ -26,7 +26,7 @@ describe('ws-echo serve and connect', () => {
     expect(client.code, client.stderr).toBe(0);
     expect(lines(client.stdout)).toEqual(['> hello', '< hello', '> привіт', '< привіт', '> ', '< (empty message)']);
     expect(lines(client.stderr)).toEqual([
-      `connected to ${server.url} (101 Switching Protocols); "exit" or Ctrl+D quits`,
+      `connected to ${server.url} (101 Switching Protocols); Ctrl+D quits`,
       'closed · 1000 (normal closure) · sent 3 messages, received 3',
     ]);
     expect(client.drained).toBe(true);
@@ -80,21 +80,35 @@ describe('ws-echo serve and connect', () => {
     expect(lines(stopped.stdout)).toContainEqual(expect.stringMatching(/closed by the server with 1001 \(going away\): server shutting down$/));
     const { code, stderr } = await client.waitForExit();
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^error: the server closed the connection: 1001 \(going away\) "server shutting down"\.$/m);
-    expect(stderr).toMatch(/^hint: .*netlab ws-echo serve --port \d+/m);
+    expect(stderr).toMatch(/^error: closed by the server: 1001 \(going away\) "server shutting down"\.$/m);
+    expect(stderr).toMatch(/^hint: it stopped or is restarting; start it with `netlab ws-echo serve --port \d+`\.$/m);
     expect(stderr).not.toMatch(STACK_FRAME);
   });
 
   it('is refused with 403 for a foreign --origin, 404 for a wrong path: one sentence each, exit 1', async () => {
+    // (The server's log names the option that would accept the origin; the client is told less.)
     const server = await startWsEchoServer();
     const foreign = await runCli(['ws-echo', 'connect', server.url, '--origin', 'http://evil.example'], { input: '' });
     expect(foreign.code).toBe(1);
-    expect(foreign.stderr).toMatch(/^error: ws:\/\/127\.0\.0\.1:\d+\/ws answered 403 Forbidden instead of 101 Switching Protocols: Origin http:\/\/evil\.example is not this server's page/m);
+    expect(foreign.stderr).toMatch(/^error: 403 Forbidden instead of 101: Origin http:\/\/evil\.example is not allowed\.$/m);
+    expect(foreign.stderr).toMatch(/^hint: a netlab server accepts pages from other origins with --allow-origin\.$/m);
     const lost = await runCli(['ws-echo', 'connect', server.url.replace('/ws', '/wss')], { input: '' });
     expect(lost.code).toBe(1);
-    expect(lost.stderr).toMatch(/answered 404 Not Found instead of 101/);
-    await server.proc.waitForStdout(/handshake refused → 403: Origin http:\/\/evil\.example/);
+    expect(lost.stderr).toMatch(/^error: 404 Not Found instead of 101: no WebSocket here: it is at \/ws\.$/m);
+    await server.proc.waitForStdout(/handshake refused → 403: Origin http:\/\/evil\.example is not allowed \(--allow-origin adds it\)\n/);
     await server.proc.waitForStdout(/handshake refused → 404: no WebSocket at \/wss \(it is at \/ws\)/);
+  });
+
+  it('stops at a 1009 close from the server with its code in words and a hint that fits, exit 1', async () => {
+    const server = await startWsEchoServer(['--max-message', '16']);
+    const { code, stdout, stderr } = await runCli(['ws-echo', 'connect', server.url], { input: 'short\nthis line is longer than sixteen bytes\nnever sent\n' });
+    expect(code).toBe(1);
+    expect(lines(stdout)).toEqual(['> short', '< short', '> this line is longer than sixteen bytes']);
+    expect(lines(stderr).slice(1)).toEqual([
+      'error: closed by the server: 1009 (message too big).',
+      "hint: send smaller messages (a netlab server's limit is --max-message).",
+    ]);
+    await server.proc.waitForStdout(/closed by the server with 1009 \(message too big\): a message over 16 bytes\n/);
   });
 
   it('says nothing listens (exit 1), and times out a server that never answers the handshake', async () => {
@@ -125,7 +139,7 @@ describe('ws-handshake', () => {
     const { code, stdout } = await runCli(['ws-handshake', '--key', 'dGhlIHNhbXBsZSBub25jZQ==']);
     expect(code).toBe(0);
     expect(lines(stdout).slice(0, 5)).toEqual([
-      'key           dGhlIHNhbXBsZSBub25jZQ== (Sec-WebSocket-Key, 16 random bytes)',
+      'key           dGhlIHNhbXBsZSBub25jZQ== (Sec-WebSocket-Key: 16 bytes, base64)',
       '+ GUID        258EAFA5-E914-47DA-95CA-C5AB0DC85B11 (RFC 6455, 1.3)',
       '= key + GUID  dGhlIHNhbXBsZSBub25jZQ==258EAFA5-E914-47DA-95CA-C5AB0DC85B11',
       'SHA-1         b37a4f2cc0624f1690f64606cf385945b2bec4ea (20 bytes)',
@@ -141,7 +155,12 @@ describe('ws-handshake', () => {
     expect(lines(good.stdout).at(-1)).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo= answers this key.');
     const bad = await runCli(['ws-handshake', '--key', 'dGhlIHNhbXBsZSBub25jZQ==', '--accept', 'HSmrc0sMlYUkAGmm5OPpG2HaGWk=']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/^error: "HSmrc0sMlYUkAGmm5OPpG2HaGWk=" does not answer this key: its Sec-WebSocket-Accept is s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\.$/m);
+    expect(lines(bad.stderr)).toEqual([
+      'error: HSmrc0sMlYUkAGmm5OPpG2HaGWk= is not the accept value of this key.',
+      "hint: this key's is s3pPLMBiTxaQ9kYGzzhZRbK+xOo=: compute it, never copy a pair.",
+    ]);
+    // The computation it refers to was printed first (stdout is flushed before the error).
+    expect(lines(bad.stdout)[4]).toBe('base64        s3pPLMBiTxaQ9kYGzzhZRbK+xOo= (Sec-WebSocket-Accept)');
   });
 
   it('performs a real handshake line by line, then a close frame each way, and exits 0', async () => {

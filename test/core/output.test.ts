@@ -108,6 +108,15 @@ describe('Output', () => {
     }
   });
 
+  it('writes what every Output holds with flushAll, so an error printed elsewhere comes after it', () => {
+    const first = collect();
+    const second = collect();
+    new Output(first.streams, { env: {} }).data('one');
+    new Output(second.streams, { env: {} }).data('two');
+    Output.flushAll();
+    expect([first.text.stdout, second.text.stdout]).toEqual(['one\n', 'two\n']);
+  });
+
   it('keeps stdout and stderr in order: a stderr line first writes the waiting stdout lines', () => {
     const { streams } = collect();
     const order: string[] = [];

@@ -80,7 +80,7 @@ describe('ws-echo server', () => {
     expect(frame.opcode).toBe(OPCODES.close);
     expect(readClosePayload(frame.payload).code).toBe(1009);
     const [, info] = await refused;
-    expect(info.byServer).toEqual({ code: 1009, why: 'max payload size exceeded' });
+    expect(info.byServer).toEqual({ code: 1009, why: 'a message over 1,000 bytes' });
     const reply = nextMessage(other);
     other.send('x'.repeat(1000));
     expect((await reply).data.length).toBe(1000);
@@ -128,7 +128,7 @@ describe('ws-echo server', () => {
     const peer = await RawPeer.connect(server.port);
     const response = await peer.handshake('/ws', ['Origin: http://evil.example']);
     expect(response.status).toBe(403);
-    expect(await peer.text()).toMatch(/Origin http:\/\/evil\.example is not this server's page/);
+    expect(await peer.text()).toBe('Origin http://evil.example is not allowed\n');
     expect((await refused)[0]).toMatchObject({ status: 403 });
     await wsClient(server.url); // no Origin: the CLI
     await wsClient(server.url, { origin: `http://127.0.0.1:${server.port}` }); // the page's own
@@ -136,7 +136,7 @@ describe('ws-echo server', () => {
     await wsClient(open.url, { origin: 'http://evil.example' });
   });
 
-  it('answers bad handshakes with a 4xx and no crash: wrong path, no key, wrong version, POST', async () => {
+  it('answers bad handshakes with a 4xx and no crash: wrong path 404, no key 400, version 12 426, POST 405', async () => {
     const server = await echoServer();
     const statuses: number[] = [];
     for (const request of [
@@ -149,7 +149,17 @@ describe('ws-echo server', () => {
       peer.write(request);
       statuses.push((await peer.head()).status);
     }
-    expect(statuses).toEqual([404, 400, 400, 405]);
+    expect(statuses).toEqual([404, 400, 426, 405]);
+  });
+
+  it('answers a request with bare LF line ends 400, says why, and reports it (nc without -C sends those)', async () => {
+    const server = await echoServer();
+    const refused = once(server, 'refused');
+    const peer = await RawPeer.connect(server.port);
+    peer.write('GET /ws HTTP/1.1\nHost: x\n\n');
+    expect((await peer.head()).status).toBe(400);
+    expect(await peer.text()).toMatch(/are the lines ended with CR LF\?/);
+    expect((await refused)[0]).toMatchObject({ what: 'request', status: 400, reason: expect.stringMatching(/^not HTTP that Node can read \(HPE_/) });
   });
 
   it('survives telnet garbage and a client that resets mid-handshake, and serves the next client', async () => {
