@@ -5,7 +5,7 @@
  * they mean). `npm run bench` builds netlab first, then runs this.
  *
  *   node bench/run.js                 every benchmark, full run (about 5 min on 2 cores)
- *   node bench/run.js tcp-chat        only the named ones (tcp-echo, tcp-chat, udp-echo)
+ *   node bench/run.js tcp-chat        only the named ones (tcp-echo, tcp-chat, udp-echo, ws-echo)
  *   node bench/run.js --smoke         a tiny run (a few seconds): checks everything works (echoes
  *                                     verified byte for byte, every chat message delivered
  *                                     exactly once), the figures mean nothing
@@ -33,6 +33,7 @@ const BENCHMARKS = {
   'tcp-echo': () => import('./tcp-echo.js'),
   'tcp-chat': () => import('./tcp-chat.js'),
   'udp-echo': () => import('./udp-echo.js'),
+  'ws-echo': () => import('./ws-echo.js'),
 };
 
 const DEFAULT_ROUNDS = 7;
