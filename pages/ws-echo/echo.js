@@ -1,4 +1,4 @@
-// The echo page's script (lesson 04, "The page"). The browser does the handshake and the
+// The echo page's script (lesson 04, "The page in a browser"). The browser does the handshake and the
 // framing; a page sees only four events (open, message, close, error) and two methods
 // (send, close). Every received text is put in the page as text (textContent), never as
 // HTML: a message such as <img src=x onerror=alert(1)> must show as those characters.

@@ -64,15 +64,20 @@ export function networkError(err: unknown, ctx: ErrorContext): Error {
 }
 
 /**
- * `--host 0.0.0.0` exposes the server to the network: say so, and print what students type.
- * Goes to stderr so the first stdout line stays the parseable "listening on" line.
+ * `--host 0.0.0.0` exposes the server to the network: say so, and print what students type:
+ * `connectCommand --host ADDRESS --port PORT`, or what `connectCommand(ADDRESS)` returns for a
+ * lab whose client takes a URL. Goes to stderr so the first stdout line stays the parseable
+ * "listening on" line.
  */
-export function announceReach(output: Output, host: string, port: number, connectCommand: string): void {
+export function announceReach(output: Output, host: string, port: number, connectCommand: string | ((address: string) => string)): void {
   if (!isWildcard(host)) return;
   output.warn(`listening on every network interface: anyone on this network can connect.`);
   const addresses = lanAddresses();
   if (addresses.length === 0) output.note('this machine has no network address besides loopback right now.');
-  for (const address of addresses) output.note(`students connect with: ${connectCommand} --host ${address} --port ${port}`);
+  for (const address of addresses) {
+    const command = typeof connectCommand === 'string' ? `${connectCommand} --host ${address} --port ${port}` : connectCommand(address);
+    output.note(`students connect with: ${command}`);
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * WebSocket close codes in words (RFC 6455, section 7.4, and the IANA registry it created):
- * what a student sees when a connection ends, in lesson 04, "Closing". Every close frame may
+ * what a student sees when a connection ends, in lesson 04, "Close codes". Every close frame may
  * carry a two-byte code and a UTF-8 reason of at most 123 bytes (a control frame's payload is
  * at most 125 bytes: "All control frames MUST have a payload length of 125 bytes or less",
  * section 5.5).
@@ -16,6 +16,7 @@ const MEANINGS: Record<number, string> = {
   1001: 'going away',
   1002: 'protocol error',
   1003: 'unsupported data',
+  1004: 'reserved',
   1005: 'no status code',
   1006: 'abnormal closure: no close frame',
   1007: 'invalid payload data',

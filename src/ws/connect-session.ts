@@ -13,7 +13,7 @@ import type { Output } from '../core/output.js';
 import { Prompt } from '../core/prompt.js';
 import { bytes, count, hex, visible } from '../core/text-view.js';
 import { closeHint, describeCloseCode } from './close-codes.js';
-import type { WsClient } from './ws-client.js';
+import { CLOSE_TIMEOUT_MS, type WsClient } from './ws-client.js';
 
 /** How long a piped line waits for its reply before the next one is sent anyway. */
 export const REPLY_WAIT_MS = 5000;
@@ -46,6 +46,7 @@ export async function runWsSession(client: WsClient, output: Output, options: Ws
     prompt.close();
   });
   client.on('error', (err) => output.debug(`websocket error: ${err.message}`));
+  client.resume();
 
   /** Resolves once every message sent has had a reply, the connection closed, or `ms` passed. */
   const replies = (ms: number) =>
@@ -83,6 +84,13 @@ export async function runWsSession(client: WsClient, output: Output, options: Ws
     if (!prompt.interactive) await replies(REPLY_WAIT_MS);
     leaving = true;
     const { code, reason } = await client.close(1000);
+    if (code === 1006) {
+      throw new NetlabError(
+        'NETLAB_ERR_NO_CLOSE',
+        `the server did not answer our close frame within ${CLOSE_TIMEOUT_MS / 1000} s: ${describeCloseCode(code)}.`,
+        'a WebSocket server answers every close frame; is this one stuck?',
+      );
+    }
     const why = reason ? ` "${visible(reason)}"` : '';
     const { messagesSent, messagesReceived } = client.totals;
     output.note(`closed · ${describeCloseCode(code)}${why} · sent ${count(messagesSent, 'message')}, received ${messagesReceived}`);

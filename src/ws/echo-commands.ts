@@ -8,7 +8,7 @@ import { addAddressOptions, announceReach, argParser, networkError, outputFor, u
 import { UsageError, formatAddress } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
-import { count } from '../core/text-view.js';
+import { count, visible } from '../core/text-view.js';
 import { runWsSession } from './connect-session.js';
 import { logWsEchoServer } from './echo-log.js';
 import { startWsEchoServer } from './echo-server.js';
@@ -73,7 +73,7 @@ Examples:
   const connect = new Command('connect')
     .description('connect to a WebSocket server: send each line, show what comes back')
     .argument('[url]', 'the server', argParser(parseWsUrl), `ws://127.0.0.1:${defaultPort('ws-echo')}${DEFAULT_WS_PATH}`)
-    .addOption(new Option('--origin <origin>', 'send this Origin header, as a page from that origin would'))
+    .addOption(new Option('--origin <origin>', 'send this Origin header, as a page from that origin would').argParser(argParser(parseOriginHeader)))
     .addOption(new Option('--header <header>', 'an extra request header, "Name: value" (repeatable)').default([]).argParser(collect(parseHeader)))
     .addOption(new Option('--subprotocol <name>', 'ask for this subprotocol (repeatable)').default([]).argParser(collect(parseToken)))
     .addOption(
@@ -113,7 +113,10 @@ async function serveWsEcho(opts: ServeOptions, output: Output): Promise<void> {
     throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });
   });
   output.event(`ws-echo server listening on ${formatAddress(server.host, server.port)} · ${server.url} · ${server.pageUrl}`);
-  announceReach(output, server.host, server.port, 'netlab ws-echo connect');
+  announceReach(output, server.host, server.port, (address) => {
+    const where = formatAddress(address, server.port);
+    return `netlab ws-echo connect ws://${where}${opts.path}, or open http://${where}/`;
+  });
   if (opts.allowOrigin.length > 0) output.note(`also accepting pages from: ${opts.allowOrigin.join(', ')}`);
   logWsEchoServer(server, output, { quiet: opts.quiet });
 
@@ -170,10 +173,24 @@ function parseOrigin(value: string): string {
   throw new UsageError(`--allow-origin must be an origin such as http://localhost:3000 (no path, no trailing /) or *, not "${value}".`);
 }
 
+/** An HTTP header value as netlab sends one: visible ASCII and spaces (RFC 9110, section 5.5). */
+const HEADER_VALUE = /^[\x20-\x7e]*$/;
+
 function parseHeader(value: string): string {
   const [name, headerValue] = splitHeader(value);
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(headerValue)) {
-    throw new UsageError(`--header must be "Name: value", such as "X-Student: 42", not "${value}".`);
+  if (!value.includes(':') || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || !HEADER_VALUE.test(headerValue)) {
+    throw new UsageError(`--header must be "Name: value" in plain ASCII, such as "X-Student: 42", not "${visible(value)}".`);
+  }
+  return value;
+}
+
+/**
+ * --origin: any value a page could send, for experiments (`null` is what a file:// page sends),
+ * but one header line of plain ASCII: no line break may smuggle in a second header.
+ */
+export function parseOriginHeader(value: string): string {
+  if (value === '' || !HEADER_VALUE.test(value)) {
+    throw new UsageError(`--origin must be one line of plain ASCII, such as http://evil.example, not "${visible(value)}".`);
   }
   return value;
 }

@@ -57,6 +57,7 @@ export async function runWsEchoDemo(output: Output): Promise<void> {
 
 async function connect(url: string, output: Output): Promise<WsClient> {
   const client = await openWsClient({ url });
+  client.resume(); // the demo reads each reply with nextMessage()
   const accept = client.response.headers['sec-websocket-accept'];
   output.event(`connected to ${url}: 101 Switching Protocols`, CLIENT);
   const verdict = acceptFor(client.key) === accept ? 'it answers the key' : 'it does NOT answer the key';

@@ -88,11 +88,18 @@ export class WsEchoServer extends EventEmitter<WsEchoEvents> {
   private serve(ws: WebSocket, peer: WsPeer): void {
     this.totals.connections++;
     let serverClose: { code: number; why: string } | undefined;
+    const resume = () => {
+      peer.notReading = false;
+      ws.resume();
+    };
     ws.on('message', (data: Buffer, isBinary) => {
       // Echo first, then tell the log (as tcp-echo does).
       const full = ws.bufferedAmount + data.length > MAX_BUFFERED_BYTES;
-      ws.send(data, { binary: isBinary }, full ? () => ws.resume() : undefined);
-      if (full) ws.pause();
+      ws.send(data, { binary: isBinary }, full ? () => resume() : undefined);
+      if (full) {
+        ws.pause();
+        peer.notReading = true;
+      }
       this.totals.messages++;
       this.totals.bytes += data.length;
       this.emit('message', peer, data, isBinary);

@@ -1,5 +1,5 @@
 /**
- * WebSocket frames as bytes (RFC 6455, section 5.2), pure: lesson 04, "Frames". netlab's
+ * WebSocket frames as bytes (RFC 6455, section 5.2), pure: lesson 04, "Messages: text, binary, empty". netlab's
  * servers and clients use the ws library for their frames; this file is for what a lesson
  * does by hand (`netlab ws-handshake --url` sends a close frame itself) and for tests that
  * send frames ws would never send, such as an unmasked one from a client.
@@ -90,7 +90,10 @@ export function closePayload(code: number, reason = ''): Buffer {
   return payload;
 }
 
-/** The code and reason a close frame carries; code 1005 when it carries none. */
+/**
+ * The code and reason a close frame carries; code 1005 when it carries none. (A payload of one
+ * byte is invalid, section 5.5.1; it is read as carrying no code too.)
+ */
 export function readClosePayload(payload: Buffer): { code: number; reason: string } {
   if (payload.length < 2) return { code: 1005, reason: '' };
   return { code: payload.readUInt16BE(0), reason: payload.toString('utf8', 2) };

@@ -17,7 +17,7 @@ import { defaultPort } from '../core/options.js';
 import type { Output } from '../core/output.js';
 import { visible } from '../core/text-view.js';
 import { describeCloseCode } from './close-codes.js';
-import { DEFAULT_WS_PATH, parseWsUrl } from './echo-commands.js';
+import { DEFAULT_WS_PATH, parseOriginHeader, parseWsUrl } from './echo-commands.js';
 import { OPCODES, closePayload, decodeFrame, encodeFrame, opcodeName, readClosePayload } from './frame.js';
 import { acceptSteps, keyProblem, newKey, parseResponseHead, requestLines, responseLines } from './handshake.js';
 import { urlAddress } from './ws-client.js';
@@ -40,7 +40,7 @@ export function wsHandshakeCommand(): Command {
     .addOption(new Option('--key <key>', 'the Sec-WebSocket-Key to answer (default: a fresh one)').argParser(argParser(parseKey)))
     .addOption(new Option('--accept <value>', 'check that this Sec-WebSocket-Accept answers --key'))
     .addOption(new Option('--url <url>', 'do a real handshake with this server (ws://) and print it').argParser(argParser(parseWsUrl)))
-    .addOption(new Option('--origin <origin>', 'with --url: send this Origin header, as a page would'))
+    .addOption(new Option('--origin <origin>', 'with --url: send this Origin header, as a page would').argParser(argParser(parseOriginHeader)))
     .addHelpText(
       'after',
       `
@@ -141,14 +141,22 @@ async function realHandshake(url: string, opts: HandshakeOptions, output: Output
   }
 }
 
+/** A TCP connection, or ETIMEDOUT after ANSWER_TIMEOUT_MS (a filtered port never answers). */
 function connect(host: string, port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), ANSWER_TIMEOUT_MS);
     socket.once('connect', () => {
-      socket.off('error', reject);
+      clearTimeout(timer);
+      socket.off('error', fail);
       resolve(socket);
     });
-    socket.once('error', reject);
+    socket.once('error', fail);
   });
 }
 

@@ -1,5 +1,5 @@
 /**
- * The plain HTTP side of a WebSocket lab's server (lesson 04, "The page"): the browser page,
+ * The plain HTTP side of a WebSocket lab's server (lesson 04, "The page in a browser"): the browser page,
  * and an answer to every other request. A WebSocket server is an HTTP server first; only a
  * request that asks to upgrade becomes a WebSocket (ws-listener.ts).
  *

@@ -15,9 +15,14 @@ import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import WebSocket from 'ws';
 import { NetlabError, formatAddress } from '../core/errors.js';
+import { closeCodeProblem, closeReasonProblem } from './close-codes.js';
 
 /** Default time the server has to answer the handshake. */
 export const HANDSHAKE_TIMEOUT_MS = 5000;
+/** How long the server has to answer our close frame before the socket is destroyed. */
+export const CLOSE_TIMEOUT_MS = 3000;
+/** How much of a refusal's body is read for its reason; the rest is not waited for. */
+const REFUSAL_BODY_BYTES = 300;
 
 export interface WsClientOptions {
   url: string;
@@ -54,7 +59,11 @@ export class WsClient extends EventEmitter<WsClientEvents> {
       this.totals.messagesReceived++;
       this.emit('message', data, isBinary);
     });
-    ws.on('error', (err) => this.emit('error', err));
+    // A bad frame from the server is an 'error' before the close that follows it; whoever uses
+    // the client may listen, and nobody listening must not crash the process.
+    ws.on('error', (err) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
     this.closed = new Promise((resolve) =>
       ws.once('close', (code, reason) => {
         const info = { code, reason: reason.toString('utf8') };
@@ -74,6 +83,8 @@ export class WsClient extends EventEmitter<WsClientEvents> {
         origin: options.origin,
         handshakeTimeout: options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
         perMessageDeflate: false,
+        // ws 8's close timer (lib/websocket.js, closeTimeout); @types/ws 8.18 does not list it.
+        ...{ closeTimeout: CLOSE_TIMEOUT_MS },
         // The last look at the request before it goes: note the key ws made, then send it.
         finishRequest: (request) => {
           key = String(request.getHeader('sec-websocket-key') ?? '');
@@ -84,6 +95,9 @@ export class WsClient extends EventEmitter<WsClientEvents> {
       ws.once('upgrade', (res) => (response = res));
       ws.once('open', () => {
         ws.off('error', fail);
+        // A server may greet in the same packet as its 101. Hold what arrives until the caller
+        // has its listeners on and calls resume(), or the greeting would be lost.
+        ws.pause();
         resolve(new WsClient(ws, options.url, key, response!));
       });
       const fail = (err: Error) => reject(handshakeError(err, options));
@@ -94,18 +108,28 @@ export class WsClient extends EventEmitter<WsClientEvents> {
         ws.off('error', fail);
         ws.on('error', () => {}); // the abort below makes ws report one
         let body = '';
+        // The body's first bytes are enough, and a body that never ends must not hold us.
+        const timer = setTimeout(() => done(), options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
         const done = () => {
+          clearTimeout(timer);
           reject(refusedHandshake(res.statusCode ?? 0, res.statusMessage ?? '', body));
           req.destroy();
         };
         res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body = (body + chunk).slice(0, 300)));
+        res.on('data', (chunk: string) => {
+          body = (body + chunk).slice(0, REFUSAL_BODY_BYTES);
+          if (body.includes('\n') || body.length >= REFUSAL_BODY_BYTES) done();
+        });
         res.once('end', done);
         res.once('error', done);
       });
     });
   }
 
+  /** Starts delivering messages (see open()): call it once the listeners are on. */
+  resume(): void {
+    this.ws.resume();
+  }
 
   /** The subprotocol the server chose, or '' for none. */
   get protocol(): string {
@@ -130,8 +154,14 @@ export class WsClient extends EventEmitter<WsClientEvents> {
     return this.closed;
   }
 
-  /** Starts the close handshake (if not started) and resolves when the connection is closed. */
+  /**
+   * Starts the close handshake (if not started) and resolves when the connection is closed:
+   * with the server's code, or 1006 when it did not answer within CLOSE_TIMEOUT_MS. Throws at
+   * once for a code or reason no close frame may carry (RFC 6455, sections 5.5 and 7.4).
+   */
   close(code = 1000, reason = ''): Promise<{ code: number; reason: string }> {
+    const problem = closeCodeProblem(code) ?? closeReasonProblem(reason);
+    if (problem) throw new RangeError(`close(${code}, …): ${problem}`);
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
     return this.closed;
   }

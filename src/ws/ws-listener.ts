@@ -68,6 +68,11 @@ export interface WsPeer {
   readonly protocol: string;
   /** Set when the server ended the connection itself, and why (no pong, not reading…). */
   endedBecause?: string;
+  /**
+   * Set by a lab while it has stopped reading from this client because the client does not
+   * read what it is sent: its pongs wait unread too, so a missing pong is not its only fault.
+   */
+  notReading?: boolean;
 }
 
 /** A request the server did not upgrade, and why. */
@@ -128,8 +133,7 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
       noServer: true,
       perMessageDeflate: false,
       maxPayload: options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
-      // ws 8.20 and later take this; @types/ws does not know it yet.
-      ...{ maxFragments: MAX_FRAGMENTS },
+      maxFragments: MAX_FRAGMENTS,
     });
     const server = http.createServer();
     const address = await listen(server, options.host, options.port);
@@ -142,12 +146,13 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
       listener.emit('refused', { remote: peerOf(req.socket), status: 400, reason: err.message });
       refuse(socket, 400, err.message);
     });
-    // A request Node's HTTP parser cannot read (telnet garbage, bare LF line ends): say so in
-    // the log, answer 400 as Node would without this listener, and close.
+    // A request Node's HTTP server refuses before any handler sees it: say so in the log, and
+    // answer as Node would without this listener (https://nodejs.org/api/http.html#event-clienterror).
     server.on('clientError', (err: Error & { code?: string }, socket) => {
-      listener.emit('refused', { remote: peerOf(socket), what: 'request', status: 400, reason: `not HTTP that Node can read (${err.code ?? err.message})` });
+      const { status, body } = clientErrorAnswer(err.code);
+      listener.emit('refused', { remote: peerOf(socket), what: 'request', status, reason: `${body} (${err.code ?? err.message})` });
       if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-      refuse(socket, 400, 'bad request: not HTTP/1.1 (are the lines ended with CR LF?)');
+      refuse(socket, status, body);
     });
     return listener;
   }
@@ -210,7 +215,8 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
     const version = req.headers['sec-websocket-version'];
     if (version !== undefined && version !== WEBSOCKET_VERSION) {
       this.emit('refused', { remote, status: 426, reason: `Sec-WebSocket-Version ${version}: only ${WEBSOCKET_VERSION} is spoken here` });
-      return refuse(socket, 426, `this server speaks WebSocket version ${WEBSOCKET_VERSION} only`, { 'Sec-WebSocket-Version': WEBSOCKET_VERSION });
+      const headers = { Upgrade: 'websocket', 'Sec-WebSocket-Version': WEBSOCKET_VERSION }; // 426 "MUST send an Upgrade header"
+      return refuse(socket, 426, `this server speaks WebSocket version ${WEBSOCKET_VERSION} only`, headers);
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.upgraded.add(socket);
@@ -228,7 +234,8 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
   private beat(): void {
     for (const ws of this.peers.keys()) {
       if (!this.alive.has(ws)) {
-        this.terminate(ws, `no pong within ${this.heartbeatIntervalMs / 1000} s`);
+        const peer = this.peers.get(ws);
+        this.terminate(ws, peer?.notReading ? 'it stopped reading what it was sent' : `no pong within ${this.heartbeatIntervalMs / 1000} s`);
         continue;
       }
       this.alive.delete(ws);
@@ -239,6 +246,13 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
 
 export function startWsListener(options: WsListenerOptions): Promise<WsListener> {
   return WsListener.start(options);
+}
+
+/** Node's own answers to requests its parser refuses: too big, too slow, or not HTTP at all. */
+function clientErrorAnswer(code: string | undefined): { status: number; body: string } {
+  if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, body: 'the request headers are too large' };
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, body: 'the request took too long to arrive' };
+  return { status: 400, body: 'not HTTP/1.1 the server can read (lines end with CR LF)' };
 }
 
 /** Refuses a handshake with a plain HTTP answer and closes the socket. */

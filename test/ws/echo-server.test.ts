@@ -158,8 +158,11 @@ describe('ws-echo server', () => {
     const peer = await RawPeer.connect(server.port);
     peer.write('GET /ws HTTP/1.1\nHost: x\n\n');
     expect((await peer.head()).status).toBe(400);
-    expect(await peer.text()).toMatch(/are the lines ended with CR LF\?/);
-    expect((await refused)[0]).toMatchObject({ what: 'request', status: 400, reason: expect.stringMatching(/^not HTTP that Node can read \(HPE_/) });
+    expect(await peer.text()).toBe('not HTTP/1.1 the server can read (lines end with CR LF)\n');
+    expect((await refused)[0]).toMatchObject({ what: 'request', status: 400, reason: expect.stringMatching(/ \(HPE_[A-Z_]+\)$/) });
+    const huge = await RawPeer.connect(server.port);
+    huge.write(`GET / HTTP/1.1\r\nHost: x\r\nX-Padding: ${'x'.repeat(64 * 1024)}\r\n\r\n`);
+    expect((await huge.head()).status).toBe(431);
   });
 
   it('survives telnet garbage and a client that resets mid-handshake, and serves the next client', async () => {
@@ -218,7 +221,8 @@ describe('ws-echo server', () => {
   });
 
   it('stops reading from a client that does not read its echoes, with its buffer capped, and serves the others', async () => {
-    const server = await echoServer();
+    const server = await echoServer({ heartbeatIntervalMs: 200 });
+    const closed = once(server, 'close');
     const hog = await RawPeer.upgraded(server.port);
     hog.socket.pause(); // never reads again
     const chunk = Buffer.alloc(60_000, 0x62);
@@ -228,6 +232,9 @@ describe('ws-echo server', () => {
     other.send('unaffected');
     expect((await reply).data.toString()).toBe('unaffected');
     expect(server.totals.messages).toBeLessThan(400 - 1);
+    // Then the heartbeat ends it, and says what was wrong with it.
+    const [, info] = await closed;
+    expect(info.byServer).toEqual({ code: 1006, why: 'it stopped reading what it was sent' });
   });
 
   it('closes every client with 1001 when it closes, and closing twice is fine', async () => {

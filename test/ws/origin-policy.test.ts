@@ -10,7 +10,16 @@ describe('originProblem', () => {
     expect(originProblem('http://127.0.0.1:8000', '127.0.0.1:8000', [])).toBeUndefined();
     expect(originProblem('http://localhost:8000', 'localhost:8000', [])).toBeUndefined();
     expect(originProblem('http://[::1]:8000', '[::1]:8000', [])).toBeUndefined();
-    expect(originProblem('http://example.test', 'example.test:80', [])).toBeUndefined();
+    expect(originProblem('http://192.168.1.20', '192.168.1.20:80', [])).toBeUndefined();
+  });
+
+  it('does not take a Host that is a name for the page’s own: DNS rebinding sends a matching pair', () => {
+    expect(originProblem('http://evil.example:8000', 'evil.example:8000', [])).toBe('Origin http://evil.example:8000 is not allowed');
+    expect(originProblem('http://laptop.local:8000', 'laptop.local:8000', ['http://laptop.local:8000'])).toBeUndefined();
+  });
+
+  it('does not take an https page for the http page this server serves', () => {
+    expect(originProblem('https://127.0.0.1:8000', '127.0.0.1:8000', [])).toBeDefined();
   });
 
   it('refuses any other origin, naming it', () => {
