@@ -36,3 +36,47 @@ export class LatencySamples {
     return this.sorted[Math.min(Math.max(rank, 1), this.count) - 1];
   }
 }
+
+/**
+ * The bookkeeping every round-trip load does the same way (TCP, UDP, WebSocket): `warmup`
+ * round trips that are not recorded, then `count` that are; the measured window starts when
+ * the warm-up ends (`onMeasureStart`, where the server's CPU clock is read) and ends with the
+ * last recorded round trip (`onMeasureEnd`).
+ */
+export class RoundTripTally {
+  /** @param options `{ warmup, count, onMeasureStart?, onMeasureEnd? }` */
+  constructor(options) {
+    this.options = options;
+    this.samples = new LatencySamples(options.count);
+    this.done = 0;
+    this.start = 0;
+    this.end = 0;
+  }
+
+  /** Call before the first round trip: with no warm-up, the measured window starts now. */
+  begin() {
+    if (this.options.warmup === 0) this.startWindow();
+  }
+
+  /** Records one round trip of `elapsedMs` that ended at `now`; true once the last one is in. */
+  record(elapsedMs, now) {
+    const { warmup, count } = this.options;
+    if (this.done >= warmup) this.samples.record(elapsedMs * 1000);
+    this.done++;
+    if (this.done === warmup) this.startWindow();
+    if (this.done < warmup + count) return false;
+    this.end = now;
+    this.options.onMeasureEnd?.();
+    return true;
+  }
+
+  /** The measured window, in seconds. */
+  get seconds() {
+    return (this.end - this.start) / 1000;
+  }
+
+  startWindow() {
+    this.options.onMeasureStart?.();
+    this.start = performance.now();
+  }
+}

@@ -17,7 +17,7 @@
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { LatencySamples } from './latency-samples.js';
+import { RoundTripTally } from './latency-samples.js';
 
 /** A run that makes no progress for this long has a broken or stuck server. */
 const STALL_TIMEOUT_MS = 10_000;
@@ -109,14 +109,10 @@ export async function measureThroughput(options) {
 export async function measureRoundTrips(options) {
   const { host, port, messageBytes, warmup, count, verify = false } = options;
   const message = textPayload(messageBytes);
-  const samples = new LatencySamples(count);
-  const total = warmup + count;
-  let done = 0;
+  const tally = new RoundTripTally(options);
   let pending = messageBytes;
   let sentAt = 0;
   let progress = performance.now();
-  let start = 0;
-  let end = 0;
 
   const client = await connect(host, port, (client, nread, buffer) => {
     if (verify && !echoMatches(client, buffer, nread, message)) return;
@@ -125,28 +121,14 @@ export async function measureRoundTrips(options) {
     if (pending > 0) return; // the message came back in pieces; wait for the rest
     const now = performance.now();
     progress = now;
-    if (done >= warmup) samples.record((now - sentAt) * 1000);
-    done++;
-    if (done === warmup) {
-      options.onMeasureStart?.();
-      start = performance.now();
-    }
-    if (done === total) {
-      end = now;
-      options.onMeasureEnd?.();
-      client.socket.end();
-      return;
-    }
+    if (tally.record(now - sentAt, now)) return void client.socket.end();
     pending = messageBytes;
     sentAt = performance.now();
     client.socket.write(message);
   });
 
   const watchdog = stallWatchdog(() => progress, client.closed);
-  if (warmup === 0) {
-    options.onMeasureStart?.();
-    start = performance.now();
-  }
+  tally.begin();
   try {
     sentAt = performance.now();
     client.socket.write(message);
@@ -154,8 +136,8 @@ export async function measureRoundTrips(options) {
   } finally {
     client.socket.destroy(); // a no-op once it closed cleanly
   }
-  if (done !== total) throw new Error(`connection closed after ${done} of ${total} round trips`);
-  return { samples, seconds: (end - start) / 1000 };
+  if (tally.done !== warmup + count) throw new Error(`connection closed after ${tally.done} of ${warmup + count} round trips`);
+  return { samples: tally.samples, seconds: tally.seconds };
 }
 
 /**

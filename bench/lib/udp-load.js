@@ -30,7 +30,7 @@
  */
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { LatencySamples } from './latency-samples.js';
+import { RoundTripTally } from './latency-samples.js';
 import { delay, stallWatchdog } from './tcp-load.js';
 
 /** A datagram with no reply after this long is lost: a loopback round trip takes tens of µs. */
@@ -59,12 +59,8 @@ const ZERO = 0x30;
  * @returns `{ samples: LatencySamples (µs), seconds, lost, late }`
  */
 export async function measureRoundTrips(options) {
-  const { host, port, messageBytes, warmup, count, verify = false } = options;
-  const samples = new LatencySamples(count);
-  const total = warmup + count;
-  let done = 0;
-  let start = 0;
-  let end = 0;
+  const { host, port, messageBytes, verify = false } = options;
+  const tally = new RoundTripTally(options);
   let finish;
   const finished = new Promise((resolve) => (finish = resolve));
 
@@ -75,34 +71,20 @@ export async function measureRoundTrips(options) {
     messageBytes,
     verify,
     onReply(slot, elapsedMs, now) {
-      if (done >= warmup) samples.record(elapsedMs * 1000);
-      done++;
-      if (done === warmup) {
-        options.onMeasureStart?.();
-        start = performance.now();
-      }
-      if (done === total) {
-        end = now;
-        options.onMeasureEnd?.();
-        finish();
-        return;
-      }
+      if (tally.record(elapsedMs, now)) return void finish();
       load.send(slot);
     },
     // A lost round trip is not a sample; the next datagram goes at once.
     onLost: (slot) => load.send(slot),
   });
   try {
-    if (warmup === 0) {
-      options.onMeasureStart?.();
-      start = performance.now();
-    }
+    tally.begin();
     load.send(0);
     await Promise.race([finished, load.failed]);
   } finally {
     load.close();
   }
-  return { samples, seconds: (end - start) / 1000, lost: load.lost, late: load.late };
+  return { samples: tally.samples, seconds: tally.seconds, lost: load.lost, late: load.late };
 }
 
 /**

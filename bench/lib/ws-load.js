@@ -31,7 +31,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { LatencySamples } from './latency-samples.js';
+import { RoundTripTally } from './latency-samples.js';
 import { delay, stallWatchdog } from './tcp-load.js';
 
 /** netlab's servers take WebSockets at this path; the floor takes any path. */
@@ -78,12 +78,8 @@ const ZERO = 0x30;
  */
 export async function measureRoundTrips(options) {
   const { host, port, path = WS_PATH, messageBytes, warmup, count, verify = false } = options;
-  const samples = new LatencySamples(count);
-  const total = warmup + count;
-  let done = 0;
+  const tally = new RoundTripTally(options);
   let sentAt = 0;
-  let start = 0;
-  let end = 0;
   let progress = performance.now();
 
   const load = await openLoad({
@@ -96,36 +92,22 @@ export async function measureRoundTrips(options) {
     verify,
     onEchoes(conn, echoes, now) {
       progress = now;
-      if (done >= warmup) samples.record((now - sentAt) * 1000);
-      done++;
-      if (done === warmup) {
-        options.onMeasureStart?.();
-        start = performance.now();
-      }
-      if (done === total) {
-        end = now;
-        options.onMeasureEnd?.();
-        conn.close();
-        return;
-      }
+      if (tally.record(now - sentAt, now)) return void conn.close();
       sentAt = performance.now();
       conn.send(1);
     },
   });
   const watchdog = stallWatchdog(() => progress, load.closed);
   try {
-    if (warmup === 0) {
-      options.onMeasureStart?.();
-      start = performance.now();
-    }
+    tally.begin();
     sentAt = performance.now();
     load.connections[0].send(1);
     await Promise.race([load.closed, load.failed, watchdog]);
   } finally {
     load.destroy();
   }
-  if (done !== total) throw new Error(`connection closed after ${done} of ${total} round trips`);
-  return { samples, seconds: (end - start) / 1000 };
+  if (tally.done !== warmup + count) throw new Error(`connection closed after ${tally.done} of ${warmup + count} round trips`);
+  return { samples: tally.samples, seconds: tally.seconds };
 }
 
 /**
