@@ -12,6 +12,7 @@ import { tcpChatCommand } from './tcp/chat-commands.js';
 import { tcpEchoCommand } from './tcp/echo-commands.js';
 import { udpChatCommand } from './udp/chat-commands.js';
 import { udpEchoCommand } from './udp/echo-commands.js';
+import { wsChatCommand } from './ws/chat-commands.js';
 import { wsEchoCommand } from './ws/echo-commands.js';
 import { wsHandshakeCommand } from './ws/handshake-command.js';
 
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
     .addCommand(udpEchoCommand())
     .addCommand(udpChatCommand())
     .addCommand(wsEchoCommand())
+    .addCommand(wsChatCommand())
     .addCommand(wsHandshakeCommand())
     .addHelpText(
       'after',

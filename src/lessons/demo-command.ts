@@ -8,6 +8,7 @@ import type { Output } from '../core/output.js';
 import { runTcpChatDemo } from '../tcp/chat-demo.js';
 import { runTcpEchoDemo } from '../tcp/echo-demo.js';
 import { runUdpDemo } from '../udp/udp-demo.js';
+import { runWsChatDemo } from '../ws/chat-demo.js';
 import { runWsEchoDemo } from '../ws/echo-demo.js';
 
 interface Demo {
@@ -21,6 +22,7 @@ const DEMOS: Record<string, Demo> = {
   'tcp-chat': { summary: 'lesson 02: three people chat; one joins late, one renames, one leaves', run: runTcpChatDemo },
   udp: { summary: 'lesson 03: datagrams keep their boundaries; a ping through a lossy network', run: runUdpDemo },
   'ws-echo': { summary: 'lesson 04: the handshake, text and binary messages, close codes', run: runWsEchoDemo },
+  'ws-chat': { summary: 'lesson 05: two rooms, a private message, a server restart the clients survive', run: runWsChatDemo },
 };
 
 export function demoCommand(): Command {

@@ -149,12 +149,15 @@ async function leaveChat(client: TcpClient, quitSent: boolean): Promise<void> {
   await Promise.race([client.whenClosed(), timer]);
 }
 
-/** The sender's name in its own colour: `alice: hi`, `* alice waves`, `alice (private): psst`. */
-function colorNames(line: string, output: Output): string {
+/**
+ * The sender's name in its own colour: `alice: hi`, `* alice waves`, `alice (private): psst`
+ * (and the indented lines of a room's history in ws-chat).
+ */
+export function colorNames(line: string, output: Output): string {
   if (!output.color) return line;
-  const action = /^\* (\S+)( .*)$/.exec(line);
-  if (action) return `* ${output.name(action[1]!)}${action[2]}`;
-  const message = /^([^\s*:][^\s:]*)((?: \(private\))?: .*)$/.exec(line);
-  if (message) return `${output.name(message[1]!)}${message[2]}`;
+  const action = /^(\s*)\* (\S+)( .*)$/.exec(line);
+  if (action) return `${action[1]}* ${output.name(action[2]!)}${action[3]}`;
+  const message = /^(\s*)([^\s*:(][^\s:]*)((?: \(private\))?: .*)$/.exec(line);
+  if (message) return `${message[1]}${output.name(message[2]!)}${message[3]}`;
   return line;
 }

@@ -42,22 +42,11 @@ export function wsEchoCommand(): Command {
   const cmd = new Command('ws-echo').description('lesson 04: a WebSocket echo server, its browser page, and a client (ws)');
 
   const serve = new Command('serve').description('echo every WebSocket message; serve the echo page at /');
-  addAddressOptions(serve, 'ws-echo', 'server')
-    .addOption(new Option('--path <path>', 'the path that takes WebSockets').default(DEFAULT_WS_PATH).argParser(argParser(parseWsPath)))
-    .addOption(
-      new Option('--allow-origin <origin>', 'also accept WebSockets from pages of this origin (repeatable; * for any)')
-        .default([])
-        .argParser(collect(parseOrigin)),
-    )
+  addWsListenerOptions(addAddressOptions(serve, 'ws-echo', 'server'))
     .addOption(
       new Option('--max-message <bytes>', `largest message, 1 to ${MAX_MESSAGE_LIMIT_BYTES}; a bigger one closes 1009`)
         .default(MAX_MESSAGE_BYTES)
         .argParser(argParser((v) => parseInteger('--max-message', v, 1, MAX_MESSAGE_LIMIT_BYTES))),
-    )
-    .addOption(
-      new Option('--heartbeat <seconds>', 'ping every client this often; end those that do not answer, 1 to 3600')
-        .default(HEARTBEAT_INTERVAL_MS / 1000)
-        .argParser(argParser((v) => parseInteger('--heartbeat', v, 1, 3600))),
     )
     .addOption(new Option('--quiet', 'log connections and closes, not every message'))
     .addHelpText(
@@ -139,6 +128,22 @@ async function connectWsEcho(url: string, opts: ConnectOptions, output: Output):
   await runWsSession(client, output, { binary: opts.binary, serveCommand });
 }
 
+/** --path, --allow-origin and --heartbeat: what the server of every WebSocket lab takes. */
+export function addWsListenerOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--path <path>', 'the path that takes WebSockets').default(DEFAULT_WS_PATH).argParser(argParser(parseWsPath)))
+    .addOption(
+      new Option('--allow-origin <origin>', 'also accept WebSockets from pages of this origin (repeatable; * for any)')
+        .default([])
+        .argParser(collect(parseOrigin)),
+    )
+    .addOption(
+      new Option('--heartbeat <seconds>', 'ping every client this often; end those that do not answer, 1 to 3600')
+        .default(HEARTBEAT_INTERVAL_MS / 1000)
+        .argParser(argParser((v) => parseInteger('--heartbeat', v, 1, 3600))),
+    );
+}
+
 /** A ws:// or wss:// URL; anything else is a usage error that shows the form. */
 export function parseWsUrl(value: string): string {
   let url: URL | undefined;
@@ -154,7 +159,7 @@ export function parseWsUrl(value: string): string {
 }
 
 /** --path: an absolute path of plain characters, not one of the page's own files. */
-function parseWsPath(value: string): string {
+export function parseWsPath(value: string): string {
   if (!/^\/[A-Za-z0-9._~\/-]{1,100}$/.test(value) || /\.(html|js|css)$/.test(value)) {
     throw new UsageError(`--path must be a path such as /ws: a "/" and up to 100 letters, digits, . _ ~ - or /, not "${value}".`);
   }
@@ -162,7 +167,7 @@ function parseWsPath(value: string): string {
 }
 
 /** --allow-origin: `*`, or an origin as a browser sends it (scheme://host[:port], no path). */
-function parseOrigin(value: string): string {
+export function parseOrigin(value: string): string {
   if (value === ANY_ORIGIN) return value;
   try {
     const url = new URL(value);
@@ -206,7 +211,7 @@ function parseToken(value: string): string {
 }
 
 /** A repeatable option: each value parsed (a bad one is a usage error), then added to the list. */
-function collect<T>(parse: (value: string) => T): (value: string, previous: T[]) => T[] {
+export function collect<T>(parse: (value: string) => T): (value: string, previous: T[]) => T[] {
   const parseOne = argParser(parse);
   return (value, previous) => [...previous, parseOne(value)];
 }

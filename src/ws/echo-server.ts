@@ -13,27 +13,16 @@
  */
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
-import { closeCodeForWsError } from './close-codes.js';
+import { watchConnectionEnd, type WsCloseInfo } from './connection-end.js';
 import type { HttpAnswer } from './pages.js';
-import { count } from '../core/text-view.js';
-import { MAX_MESSAGE_BYTES, SHUTDOWN_CLOSE, startWsListener, type WsListener, type WsListenerOptions, type WsPeer, type WsRefusal } from './ws-listener.js';
+import { MAX_MESSAGE_BYTES, startWsListener, type WsListener, type WsListenerOptions, type WsPeer, type WsRefusal } from './ws-listener.js';
 
 /** Echoes waiting to be sent to one client, in bytes, before the server stops reading from it. */
 export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
-export type WsEchoServerOptions = Omit<WsListenerOptions, 'lab'>;
+export type { WsCloseInfo };
 
-/** How a connection ended. */
-export interface WsCloseInfo {
-  /** The code of the close frame the client sent (1005: none; 1006: no close frame at all). */
-  code: number;
-  reason: string;
-  /**
-   * Set when the server ended the connection, with the code it sent and why: shutting down
-   * (1001), a protocol error (1002, 1007, 1008, 1009), or no pong (1006: no close frame at all).
-   */
-  byServer?: { code: number; why: string };
-}
+export type WsEchoServerOptions = Omit<WsListenerOptions, 'lab'>;
 
 export interface WsEchoEvents {
   connection: [peer: WsPeer];
@@ -87,7 +76,6 @@ export class WsEchoServer extends EventEmitter<WsEchoEvents> {
 
   private serve(ws: WebSocket, peer: WsPeer): void {
     this.totals.connections++;
-    let serverClose: { code: number; why: string } | undefined;
     const resume = () => {
       peer.notReading = false;
       ws.resume();
@@ -104,17 +92,9 @@ export class WsEchoServer extends EventEmitter<WsEchoEvents> {
       this.totals.bytes += data.length;
       this.emit('message', peer, data, isBinary);
     });
-    ws.on('error', (err: Error & { code?: string }) => {
-      const code = closeCodeForWsError(err.code);
-      const why = code === 1009 ? `a message over ${count(this.maxMessageBytes, 'byte')}` : err.message.replace(/^Invalid WebSocket frame: /, '');
-      serverClose = { code, why };
-      this.emit('protocolError', peer, err, code);
-    });
-    ws.on('close', (code, reason) => {
-      const byServer = peer.endedBecause
-        ? { code: 1006, why: peer.endedBecause }
-        : (serverClose ?? (this.listener.closing ? { code: SHUTDOWN_CLOSE.code, why: SHUTDOWN_CLOSE.reason } : undefined));
-      this.emit('close', peer, { code, reason: reason.toString('utf8'), ...(byServer ? { byServer } : {}) });
+    watchConnectionEnd(this.listener, ws, peer, this.maxMessageBytes, {
+      protocolError: (err, code) => this.emit('protocolError', peer, err, code),
+      close: (info) => this.emit('close', peer, info),
     });
     this.emit('connection', peer);
   }

@@ -171,7 +171,10 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
   close(): Promise<void> {
     this.closingPromise ??= (async () => {
       clearInterval(this.heartbeat);
-      for (const ws of this.peers.keys()) ws.close(SHUTDOWN_CLOSE.code, SHUTDOWN_CLOSE.reason);
+      for (const ws of this.peers.keys()) {
+        ws.resume(); // a paused (throttled) client's answer to our close would never be read
+        ws.close(SHUTDOWN_CLOSE.code, SHUTDOWN_CLOSE.reason);
+      }
       // Plain HTTP sockets (a browser's keep-alive) are ended too; WebSockets finish their close.
       await closeServer(this.server, this.sockets, CLOSE_GRACE_MS, (socket) => {
         if (!this.upgraded.has(socket)) socket.end();
@@ -233,6 +236,9 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
   /** Pings everyone; terminates whoever did not answer the previous ping. */
   private beat(): void {
     for (const ws of this.peers.keys()) {
+      // A client whose reading the lab paused (a rate limit) has its pongs waiting unread
+      // behind its messages: it is not dead. One paused because it does not read is.
+      if (ws.isPaused && !this.peers.get(ws)?.notReading) continue;
       if (!this.alive.has(ws)) {
         const peer = this.peers.get(ws);
         this.terminate(ws, peer?.notReading ? 'it stopped reading what it was sent' : `no pong within ${this.heartbeatIntervalMs / 1000} s`);

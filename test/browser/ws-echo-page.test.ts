@@ -12,73 +12,25 @@
  * (`apt-get install chromium`; .ci/run installs it). Without it the tests are skipped on a
  * developer's machine and fail in CI, where they must never be skipped.
  */
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { BROWSER_WAIT_MS, useBrowser } from './browser-support.js';
 import { startWsEchoServer, type WsEchoEvents, type WsEchoServer } from '../../src/ws/echo-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const MISSING_CHROMIUM = `Chromium is not installed at ${CHROMIUM}: install it with \`apt-get install chromium\` (.ci/run does so in CI)`;
-
-/**
- * As root Chromium needs --no-sandbox. The rest keep it from connecting anywhere but where a
- * test sends it: no update checks, component downloads, sync or QUIC probes (this machine
- * refuses those connections, and a test must not depend on the network).
- */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-/**
- * Hang guard for each browser wait (not a performance threshold): shorter than vitest's 20 s
- * test timeout, so a stuck wait fails with Playwright's message naming what it waited for.
- */
-const BROWSER_WAIT_MS = 10_000;
-
-let browser: Browser | undefined;
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    // Said once here: the default reporter counts skipped tests but does not print their note.
-    if (!process.env.CI) console.warn(`Skipping the browser tests. ${MISSING_CHROMIUM}.`);
-    return;
-  }
-  // Hang guard under vitest's 20 s hook timeout: a Chromium that never starts fails with Playwright's log.
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 15_000 });
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-beforeEach((context) => {
-  if (existsSync(CHROMIUM)) return;
-  // A skipped browser test in CI would be a green run that checked nothing.
-  if (process.env.CI) throw new Error(`${MISSING_CHROMIUM}. Browser tests never skip in CI.`);
-  context.skip(MISSING_CHROMIUM);
-});
-
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const session = useBrowser();
 
 async function echoServer(): Promise<WsEchoServer> {
   const server = await startWsEchoServer({ host: '127.0.0.1', port: 0, path: '/ws' });
-  cleanups.push(() => server.close());
+  session.cleanup(() => server.close());
   return server;
 }
 
 /** A new page in a fresh browser context (no cookies, no cache), closed after the test. */
 async function newPage(): Promise<Page> {
-  const context = await browser!.newContext();
-  cleanups.push(() => context.close());
+  const context = await session.browser().newContext();
+  session.cleanup(() => context.close());
   context.setDefaultTimeout(BROWSER_WAIT_MS);
   return context.newPage();
 }
@@ -133,7 +85,7 @@ async function otherOriginSite(wsUrl: string): Promise<string> {
     res.writeHead(file ? 200 : 404, { 'Content-Type': file?.type ?? 'text/plain' });
     res.end(file?.body ?? 'not found\n');
   });
-  cleanups.push(
+  session.cleanup(
     () =>
       new Promise<void>((resolve) => {
         site.close(() => resolve());

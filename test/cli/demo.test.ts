@@ -41,4 +41,17 @@ describe('netlab demo', () => {
     expect(stdout).toMatch(/^client +│ closed · 1000 \(normal closure\)$/m);
     expect(stdout).toMatch(/^server +│ ws-echo server stopped · 2 connections, 4 messages echoed$/m);
   });
+
+  it('runs the ws-chat demo to the end: two rooms, a private message, a restart both clients survive', async () => {
+    const { code, stdout, stderr } = await runCli(['demo', 'ws-chat']);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^bob +│ < +alice: anyone in the lobby\?$/m);
+    expect(stdout).not.toMatch(/^alice +│ < bob: games is quiet too$/m);
+    expect(stdout).toMatch(/^alice +│ < bob \(private\): the server restarts now$/m);
+    expect(stderr).toMatch(/^alice +│ connection lost: 1001 \(going away\) "server shutting down"$/m);
+    expect(stderr).toMatch(/^alice +│ reconnected \(attempt \d+\); rejoining lobby as alice$/m);
+    expect(stderr).toMatch(/^bob +│ reconnected \(attempt \d+\); rejoining lobby as bob$/m);
+    expect(stdout).toMatch(/^bob +│ < +alice: typed while the server was down$/m);
+    expect(stdout).toMatch(/^alice +│ < bob: got it, we are both back$/m);
+  });
 });

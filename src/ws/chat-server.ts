@@ -1,0 +1,195 @@
+/**
+ * The WebSocket chat server of lesson 05: ws-listener.ts (the page, the handshake, origins,
+ * heartbeats) with a connection manager (chat-manager.ts) behind it. This file is each
+ * connection's life: read a message, validate it (chat-protocol.ts), hold it to the rate limit,
+ * hand it to the manager, and cut off a client that does not read.
+ *
+ * The limits are tcp-chat's, with WebSocket close codes:
+ *   too fast        over RATE_LIMIT, its messages are delayed (the socket is not read), not lost
+ *   not reading     over MAX_QUEUE_BYTES waiting for it → close 1008 and the socket destroyed,
+ *                   so the server's memory stays bounded and the room keeps its stream
+ *   too big         a message over MAX_MESSAGE_BYTES → close 1009 (ws does it)
+ *   wrong content   invalid JSON, a binary message, an unknown type, a missing or oversized
+ *                   field → an error message naming the problem; the connection stays open
+ *
+ * Never prints: it emits events (WsChatServerEvents) that chat-log.ts turns into lines.
+ */
+import { EventEmitter } from 'node:events';
+import type { WebSocket } from 'ws';
+import { Throttle } from '../core/throttle.js';
+import type { RateLimit } from '../core/token-bucket.js';
+import { bytes } from '../core/text-view.js';
+import { ChatManager, type ChatConnection, type WsChatEvents } from './chat-manager.js';
+import { encode, parseClientMessage } from './chat-protocol.js';
+import { watchConnectionEnd, type WsCloseInfo } from './connection-end.js';
+import type { HttpAnswer } from './pages.js';
+import { CLOSE_GRACE_MS, startWsListener, type WsListener, type WsListenerOptions, type WsPeer, type WsRefusal } from './ws-listener.js';
+
+/** The largest WebSocket message a client may send; bigger closes with 1009. */
+export const MAX_MESSAGE_BYTES = 16 * 1024;
+/** Bytes waiting to be sent to one client before it counts as not reading. */
+export const MAX_QUEUE_BYTES = 256 * 1024;
+/** Messages per second a client may send, with a burst of two seconds' worth. */
+export const RATE_LIMIT: RateLimit = { perSecond: 10, burst: 20 };
+/** A flooding client is told to slow down at most once in this long. */
+export const THROTTLE_NOTICE_INTERVAL_MS = 10_000;
+
+export interface WsChatServerOptions extends Omit<WsListenerOptions, 'lab' | 'maxMessageBytes'> {
+  maxMessageBytes?: number;
+  maxQueueBytes?: number;
+  rate?: RateLimit;
+}
+
+/** One connection: what the manager needs, and what the server keeps beside it. */
+export interface WsChatConnection extends ChatConnection {
+  readonly peer: WsPeer;
+}
+
+export interface WsChatServerEvents extends WsChatEvents {
+  connection: [peer: WsPeer];
+  close: [conn: WsChatConnection, info: WsCloseInfo];
+  /** The client sends faster than the rate limit; its messages are delayed. */
+  throttled: [conn: WsChatConnection];
+  protocolError: [peer: WsPeer, err: Error, closeCode: number];
+  http: [remote: string, answer: HttpAnswer];
+  refused: [refusal: WsRefusal];
+  error: [err: Error];
+}
+
+export class WsChatServer extends EventEmitter<WsChatServerEvents> {
+  readonly manager: ChatManager;
+  readonly totals = { connections: 0 };
+  private readonly maxMessageBytes: number;
+  private readonly maxQueueBytes: number;
+  private readonly rate: RateLimit;
+
+  private constructor(
+    private readonly listener: WsListener,
+    options: WsChatServerOptions,
+  ) {
+    super();
+    this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+    this.maxQueueBytes = options.maxQueueBytes ?? MAX_QUEUE_BYTES;
+    this.rate = options.rate ?? RATE_LIMIT;
+    this.manager = new ChatManager(this);
+    listener.on('connection', (ws, peer) => this.serve(ws, peer));
+    listener.on('http', (remote, answer) => this.emit('http', remote, answer));
+    listener.on('refused', (refusal) => this.emit('refused', refusal));
+    listener.on('error', (err) => this.emit('error', err));
+  }
+
+  static async start(options: WsChatServerOptions): Promise<WsChatServer> {
+    const listener = await startWsListener({ ...options, lab: 'ws-chat', maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES });
+    return new WsChatServer(listener, options);
+  }
+
+  get host(): string {
+    return this.listener.host;
+  }
+  get port(): number {
+    return this.listener.port;
+  }
+  /** `ws://127.0.0.1:8001/ws` */
+  get url(): string {
+    return this.listener.url;
+  }
+  /** `http://127.0.0.1:8001/`: the chat page. */
+  get pageUrl(): string {
+    return this.listener.pageUrl;
+  }
+
+  /** Closes every client with 1001 "server shutting down" and stops. Safe to call twice. */
+  close(): Promise<void> {
+    return this.listener.close();
+  }
+
+  private serve(ws: WebSocket, peer: WsPeer): void {
+    this.totals.connections++;
+    let cutOff = false;
+    const conn: WsChatConnection = {
+      id: peer.id,
+      remote: peer.remote,
+      peer,
+      send: (data) => {
+        if (cutOff || ws.readyState !== ws.OPEN) return false;
+        if (ws.bufferedAmount > this.maxQueueBytes) {
+          cutOff = true;
+          this.cutOff(ws, peer, endedByServer);
+          return false;
+        }
+        ws.send(data, { binary: false });
+        return true;
+      },
+    };
+    // Every message counts against the rate, a bad one too, and is answered in order.
+    const throttle = new Throttle<{ data: Buffer; isBinary: boolean }>(
+      this.rate,
+      {
+        handle: ({ data, isBinary }) => this.take(conn, data, isBinary),
+        pause: () => ws.pause(),
+        resume: () => ws.resume(),
+        throttled: () => {
+          this.emit('throttled', conn);
+          const text = `slow down: more than ${this.rate.perSecond} messages a second; yours are delayed, not lost`;
+          conn.send(encode({ type: 'notice', text }));
+        },
+        gone: () => ws.readyState !== ws.OPEN,
+      },
+      THROTTLE_NOTICE_INTERVAL_MS,
+    );
+    ws.on('message', (data: Buffer, isBinary) => throttle.push({ data, isBinary }));
+    const endedByServer = watchConnectionEnd(this.listener, ws, peer, this.maxMessageBytes, {
+      protocolError: (err, code) => this.emit('protocolError', peer, err, code),
+      close: (info) => {
+        throttle.dispose();
+        this.manager.disconnect(conn, leaveReason(info));
+        this.emit('close', conn, info);
+      },
+    });
+    this.emit('connection', peer);
+  }
+
+  /** One message from a client, validated, then acted on by the manager. */
+  private take(conn: WsChatConnection, data: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      this.manager.refuse(conn, { code: 'binary', text: 'a binary message; this chat speaks JSON in text messages' });
+      return;
+    }
+    // ws has checked the UTF-8 already: invalid bytes in a text message close with 1007.
+    const parsed = parseClientMessage(data.toString('utf8'));
+    if (!parsed.ok) {
+      const { ok: _ok, ...error } = parsed;
+      this.manager.refuse(conn, error);
+      return;
+    }
+    this.manager.handle(conn, parsed.message);
+  }
+
+  /**
+   * A client with more than maxQueueBytes waiting is not reading. It gets close 1008, but it
+   * will not read that either, so its socket is destroyed after CLOSE_GRACE_MS.
+   */
+  private cutOff(ws: WebSocket, peer: WsPeer, endedByServer: (code: number, why: string) => void): void {
+    const why = `not reading: more than ${bytes(this.maxQueueBytes)} waited for it`;
+    endedByServer(1008, why);
+    peer.notReading = true;
+    ws.close(1008, 'you are not reading what the chat sends');
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+}
+
+/** The words of a leave notice, from how the connection ended. */
+export function leaveReason(info: WsCloseInfo): string {
+  if (info.byServer) {
+    if (info.byServer.code === 1001) return 'server shutting down';
+    if (info.byServer.code === 1008 && info.byServer.why.startsWith('not reading')) return 'disconnected for not reading';
+    if (info.byServer.code === 1006) return 'timed out';
+    return `protocol error ${info.byServer.code}`;
+  }
+  return info.code === 1006 ? 'connection lost' : 'left';
+}
+
+/** Starts a chat server (DESIGN.md's `start…Server`); resolves once it listens. */
+export function startWsChatServer(options: WsChatServerOptions): Promise<WsChatServer> {
+  return WsChatServer.start(options);
+}
