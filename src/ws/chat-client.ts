@@ -144,6 +144,11 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return this.queue.length;
   }
 
+  /** Messages not yet confirmed by the server: waiting, or sent without a receipt yet. */
+  get unconfirmedCount(): number {
+    return this.queue.length + this.unconfirmed.size;
+  }
+
   /** Sends now when connected, queues otherwise; 'full' when MAX_QUEUED_MESSAGES wait already. */
   send(request: ChatRequest): 'sent' | 'queued' | 'full' {
     if (this.state === 'closed') return 'full';

@@ -66,7 +66,7 @@ async function connectWsChat(url: string, opts: ConnectOptions, output: Output):
   }).catch((err: unknown) => {
     throw networkError(err, { operation: 'connect', host, port, serveCommand });
   });
-  output.note(`connected to ${url}; /help lists commands, /quit or Ctrl+D leaves`);
+  output.note(`connected to ${url}; /help for commands, /quit leaves`);
   await runChatSession(client, output);
 }
 

@@ -91,7 +91,7 @@ async function say(client: ChatClient, name: string, request: ChatRequest, outpu
           ? `/msg ${request.to} ${request.text}`
           : request.type;
   output.sent(typed, name);
-  if (client.send(request) === 'queued') output.note('not connected: queued, sent once we are back', name);
+  if (client.send(request) === 'queued') output.note(`not connected: queued (${client.waiting} waiting), sent once we are back`, name);
   else await client.settled();
   // Let the other side's deliveries print before the next line is typed.
   await new Promise((resolve) => setTimeout(resolve, 20));

@@ -7,7 +7,8 @@
  *   [127.0.0.1:40114] lobby · alice: hello → 3 connections
  *   [127.0.0.1:40116] bob → alice: a private message → 2 connections
  *   [127.0.0.1:40116] refused: bad-json: not JSON: …
- *   [127.0.0.1:40114] alice left lobby (went to games) · 0 here
+ *   [127.0.0.1:40118] alice joined lobby on another connection (2 here)
+ *   [127.0.0.1:40114] alice left lobby (went to games), still there on 1 connection · 2 here
  *   [127.0.0.1:40114] closed by the client: 1000 (normal closure)
  *
  * --quiet keeps connections, joins, leaves and renames. Private messages are logged without
@@ -16,6 +17,7 @@
 import type { Output } from '../core/output.js';
 import { count, visible } from '../core/text-view.js';
 import type { WsChatServer } from './chat-server.js';
+import { showLine } from './chat-view.js';
 import { describeClose, describePeer } from './echo-log.js';
 
 export interface WsChatLogOptions {
@@ -28,8 +30,16 @@ export function logWsChatServer(server: WsChatServer, output: Output, options: W
   const { tag } = options;
   const nameOf = (conn: { user?: { name: string } }) => conn.user?.name ?? 'a connection that had not joined';
   server.on('connection', (peer) => output.peer(peer.remote, `connected · ${describePeer(peer)}`, tag));
-  server.on('join', (conn, room, online) => output.peer(conn.remote, `${nameOf(conn)} joined ${room} (${online} here)`, tag));
-  server.on('leave', (conn, room, online, why) => output.peer(conn.remote, `${nameOf(conn)} left ${room} (${why}) · ${online} here`, tag));
+  // Presence is per user, the log per connection: another tab of someone already in the room
+  // is said as such, since nobody else is told of it.
+  server.on('join', (conn, room, online, connections) => {
+    const how = connections > 1 ? ' on another connection' : '';
+    output.peer(conn.remote, `${nameOf(conn)} joined ${room}${how} (${online} here)`, tag);
+  });
+  server.on('leave', (conn, room, online, why, connections) => {
+    const still = connections > 0 ? `, still there on ${count(connections, 'connection')}` : '';
+    output.peer(conn.remote, `${nameOf(conn)} left ${room} (${why})${still} · ${online} here`, tag);
+  });
   server.on('rename', (conn, oldName) => output.peer(conn.remote, `${oldName} is now ${nameOf(conn)}`, tag));
   server.on('throttled', (conn) => output.peer(conn.remote, `${nameOf(conn)} is sending too fast: throttled`, tag));
   server.on('close', (conn, info) => output.peer(conn.remote, describeClose(info), tag));
@@ -37,8 +47,8 @@ export function logWsChatServer(server: WsChatServer, output: Output, options: W
   server.on('error', (err) => output.warn(`server error: ${err.message}`));
   if (options.quiet) return;
   server.on('http', (remote, answer) => output.peer(remote, `${visible(answer.method)} ${visible(answer.target.slice(0, 60))} → ${answer.status}`, tag));
-  server.on('message', (conn, text, deliveries) => {
-    output.peer(conn.remote, `${conn.room?.name ?? '?'} · ${nameOf(conn)}: ${text} → ${count(deliveries, 'connection')}`, tag);
+  server.on('message', (conn, line, deliveries) => {
+    output.peer(conn.remote, `${line.room} · ${showLine(line)} → ${count(deliveries, 'connection')}`, tag);
   });
   server.on('private', (conn, to, deliveries) => output.peer(conn.remote, `${nameOf(conn)} → ${to}: a private message → ${count(deliveries, 'connection')}`, tag));
   server.on('rejected', (conn, error) => output.peer(conn.remote, `refused: ${error.code}: ${visible(error.text)}`, tag));

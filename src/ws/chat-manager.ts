@@ -65,11 +65,15 @@ export interface Room {
 }
 
 export interface WsChatEvents {
-  /** A connection entered a room; `online` is how many users are in it now. */
-  join: [conn: ChatConnection, room: string, online: number];
-  leave: [conn: ChatConnection, room: string, online: number, why: string];
+  /**
+   * A connection entered a room; `online` is how many users are in it now, `connections` how
+   * many of this user's connections (more than 1: another tab of someone already there).
+   */
+  join: [conn: ChatConnection, room: string, online: number, connections: number];
+  /** A connection left a room; `connections` is how many of the user's are still there. */
+  leave: [conn: ChatConnection, room: string, online: number, why: string, connections: number];
   rename: [conn: ChatConnection, oldName: string];
-  message: [conn: ChatConnection, text: string, deliveries: number];
+  message: [conn: ChatConnection, line: ChatLine, deliveries: number];
   private: [conn: ChatConnection, to: string, deliveries: number];
   /** A message from the client that was refused, and why (it got an error message). */
   rejected: [conn: ChatConnection, error: ProtocolError];
@@ -172,7 +176,7 @@ export class ChatManager {
       room.users.set(key, here + 1);
       this.totals.joined++;
       if (here === 0) this.presence(room, { event: 'join', name: user.name }, `${user.name} joined ${room.name} (${room.users.size} here)`, conn);
-      this.events.emit('join', conn, room.name, room.users.size);
+      this.events.emit('join', conn, room.name, room.users.size, here + 1);
     }
     conn.send(encode({ type: 'joined', name: user.name, room: room.name, token: user.token, ...id }));
     conn.send(encode({ type: 'history', room: room.name, messages: room.history }));
@@ -192,7 +196,7 @@ export class ChatManager {
       room.users.delete(key);
       this.presence(room, { event: 'leave', name: user.name }, `${user.name} left ${room.name} (${why}) · ${room.users.size} here`);
     }
-    this.events.emit('leave', conn, room.name, room.users.size, why);
+    this.events.emit('leave', conn, room.name, room.users.size, why, Math.max(here, 0));
   }
 
   private say(conn: ChatConnection, user: User, room: Room, message: Extract<ClientMessage, { type: 'message' }>): void {
@@ -209,7 +213,7 @@ export class ChatManager {
     }
     this.totals.messages++;
     this.totals.deliveries += deliveries;
-    this.events.emit('message', conn, line.text, deliveries);
+    this.events.emit('message', conn, line, deliveries);
   }
 
   private whisper(conn: ChatConnection, user: User, message: Extract<ClientMessage, { type: 'private' }>): void {

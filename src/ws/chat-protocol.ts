@@ -177,7 +177,7 @@ function field(fields: Record<string, unknown>, key: string, maxChars: number, r
   const result = optionalString(fields, key, maxChars);
   if (result.error) throw new FieldError(result.error);
   if (result.value === undefined && required) {
-    throw new FieldError({ code: 'missing-field', field: key, text: `a "${String(fields.type)}" message needs "${key}", a string` });
+    throw new FieldError({ code: 'missing-field', field: key, text: `a message of type "${String(fields.type)}" needs "${key}", a string` });
   }
   if (result.value !== undefined && result.value.trim() === '') {
     throw new FieldError({ code: 'bad-field', field: key, text: `"${key}" is empty` });

@@ -10,7 +10,8 @@
  *
  * Piped input is sent a line at a time, each after the previous one's receipt, so a scripted
  * run reads like a person typing, and nothing piped is lost while the client reconnects.
- * /quit, Ctrl+D or Ctrl+C leave with close 1000 (exit 0); giving up is exit 1.
+ * /quit, Ctrl+D or Ctrl+C leave with close 1000 (exit 0), without waiting for a server that is
+ * away (what was not sent is counted); giving up is exit 1.
  */
 import type { NetlabError } from '../core/errors.js';
 import { onClientInterrupt } from '../core/commands.js';
@@ -23,7 +24,14 @@ import { MAX_QUEUED_MESSAGES, describeFailure, type ChatClient } from './chat-cl
 import { JoinView, WS_HELP_LINES, parseChatInput, requestFor } from './chat-view.js';
 
 export async function runChatSession(client: ChatClient, output: Output): Promise<void> {
-  const interrupts = onClientInterrupt(() => prompt.close());
+  let interrupted!: () => void;
+  const interrupt = new Promise<void>((resolve) => (interrupted = resolve));
+  const interrupts = onClientInterrupt(() => {
+    prompt.close();
+    interrupted();
+  });
+  /** Waits for the server's receipts, until a Ctrl+C says not to. */
+  const settled = () => Promise.race([client.settled(), interrupt]);
   const prompt = new Prompt({ input: process.stdin, stdout: process.stdout, stderr: process.stderr, onInterrupt: interrupts.trigger });
   const view = new JoinView();
   let ended: NetlabError | undefined;
@@ -62,14 +70,18 @@ export async function runChatSession(client: ChatClient, output: Output): Promis
         if (outcome === 'queued') output.note(`not connected: queued (${client.waiting} waiting), sent once we are back`);
         if (outcome === 'full') output.note(`not sent: ${MAX_QUEUED_MESSAGES} messages are already waiting for the connection`);
         // Piped: one line at a time, each once the server has it (or we gave up).
-        if (!prompt.interactive) await client.settled();
+        if (!prompt.interactive) await settled();
       }
       prompt.ready();
     }
     if (ended) throw ended;
-    await client.settled();
+    // Piped input is delivered, through reconnects if need be. A person who leaves waits only
+    // for receipts already on their way, not for a server that is away.
+    if (!prompt.interactive || client.connected) await settled();
     if (ended) throw ended;
+    const unsent = client.unconfirmedCount;
     await client.close();
+    if (unsent > 0) output.note(`${count(unsent, 'message')} not confirmed by the server, maybe not sent`);
     const { sent, received, reconnects } = client.totals;
     const again = reconnects > 0 ? `, reconnected ${reconnects === 1 ? 'once' : `${reconnects} times`}` : '';
     output.note(`left · sent ${count(sent, 'message')}, received ${received}${again}`);

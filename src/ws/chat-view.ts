@@ -50,11 +50,12 @@ export function requestFor(input: ChatInput): ChatRequest | undefined {
   }
 }
 
-export const WS_HELP_LINES = [
-  ...HELP_LINES.slice(0, -1),
-  '  /join ROOM       go to another room (rooms are made as you join them)',
-  HELP_LINES[HELP_LINES.length - 1]!.replace('to everyone', 'to everyone in your room'),
-];
+/** tcp-chat's /help, with /join after /msg. */
+export const WS_HELP_LINES = HELP_LINES.flatMap((line) =>
+  line.startsWith('  /msg')
+    ? [line, '  /join ROOM       go to another room (made when someone joins it)']
+    : [line.replace('a message to everyone', 'a message to everyone in your room')],
+);
 
 /** The lines one server message shows; none for our own receipts. */
 export function showServerMessage(message: ServerMessage, me: string | undefined): string[] {
@@ -95,16 +96,20 @@ function countHere(users: readonly string[]): string {
 export class JoinView {
   private joined: Extract<ServerMessage, { type: 'joined' }> | undefined;
   private history: ChatLine[] = [];
+  /** The last messages seen (shown, or our own), so a rejoin's history shows only what is new. */
+  private readonly seen: string[] = [];
 
   /** The lines to show for `message`, in place of showServerMessage's. */
   show(message: ServerMessage, me: string | undefined): string[] {
+    if (message.type === 'message') this.remember(message);
     if (message.type === 'joined') {
       this.joined = message;
       this.history = [];
       return [];
     }
     if (message.type === 'history' && this.joined) {
-      this.history = message.messages;
+      this.history = message.messages.filter((line) => !this.seen.includes(keyOf(line)));
+      this.history.forEach((line) => this.remember(line));
       return [];
     }
     if (message.type === 'users' && this.joined) {
@@ -119,4 +124,16 @@ export class JoinView {
     }
     return showServerMessage(message, me);
   }
+
+  private remember(line: ChatLine): void {
+    this.seen.push(keyOf(line));
+    if (this.seen.length > SEEN_MESSAGES) this.seen.shift();
+  }
+}
+
+/** More than a room's history holds (MAX_HISTORY), so a rejoin never repeats a line. */
+const SEEN_MESSAGES = 100;
+
+function keyOf(line: ChatLine): string {
+  return `${line.time}\u0000${line.room}\u0000${line.from}\u0000${line.text}`;
 }

@@ -32,7 +32,7 @@ describe('ws-chat serve and connect', () => {
       '> /who',
       '< *** 2 here in games: alice, bob',
     ]);
-    expect(lines(alice.stderr)).toEqual([`connected to ${server.url}; /help lists commands, /quit or Ctrl+D leaves`, 'left · sent 3 messages, received 6']);
+    expect(lines(alice.stderr)).toEqual([`connected to ${server.url}; /help for commands, /quit leaves`, 'left · sent 3 messages, received 6']);
     await bob.waitForStdout(/alice left games/);
     bob.endInput();
     const bobExit = await bob.exited;

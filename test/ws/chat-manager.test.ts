@@ -226,7 +226,7 @@ describe('rooms', () => {
       { type: 'message', room: 'lobby', from: 'alice', text: 'hi', time: TIME },
       { type: 'message', room: 'lobby', from: 'alice', text: 'waves', time: TIME, action: true },
     ]);
-    expect(events.filter(([e]) => e === 'message').map(([, , text, deliveries]) => [text, deliveries])).toEqual([
+    expect(events.filter(([e]) => e === 'message').map(([, , line, deliveries]) => [(line as { text: string }).text, deliveries])).toEqual([
       ['hi', 2],
       ['waves', 2],
     ]);

@@ -55,4 +55,22 @@ describe('showServerMessage', () => {
     // Later users lists are answers to /who.
     expect(view.show({ type: 'users', room: 'lobby', users: ['bob'] }, 'bob')).toEqual(['*** 1 here in lobby: bob']);
   });
+
+  it('shows only what is new in the history of a rejoin, so a reconnect repeats nothing', () => {
+    const view = new JoinView();
+    const line = (from: string, text: string, second: number) => ({ type: 'message' as const, room: 'lobby', from, text, time: `2026-12-01T10:00:0${second}.000Z` });
+    const join = (history: ReturnType<typeof line>[]) => {
+      view.show({ type: 'joined', name: 'bob', room: 'lobby', token: 'f'.repeat(32) }, 'bob');
+      view.show({ type: 'history', room: 'lobby', messages: history }, 'bob');
+      return view.show({ type: 'users', room: 'lobby', users: ['alice', 'bob'] }, 'bob');
+    };
+    expect(join([line('alice', 'one', 1)])).toHaveLength(3);
+    view.show({ ...line('alice', 'two', 2) }, 'bob');
+    view.show({ ...line('bob', 'mine', 3), id: '1' }, 'bob');
+    expect(join([line('alice', 'one', 1), line('alice', 'two', 2), line('bob', 'mine', 3), line('alice', 'while away', 4)])).toEqual([
+      '*** you are bob in lobby · 2 here: alice, bob',
+      '*** the last message in lobby:',
+      '  alice: while away',
+    ]);
+  });
 });
