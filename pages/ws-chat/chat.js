@@ -227,8 +227,10 @@ function onPresence({ event, name, old }) {
     if (session && nameKey(session.name) === nameKey(old)) {
       // We were renamed (here, or in another tab): the token now goes with the new name.
       const token = readStored('localStorage', tokenKey(old));
-      writeStored('localStorage', tokenKey(old), undefined);
-      writeStored('localStorage', tokenKey(name), token);
+      if (token) {
+        writeStored('localStorage', tokenKey(old), undefined);
+        writeStored('localStorage', tokenKey(name), token);
+      }
       session = { ...session, name };
       writeStored('sessionStorage', SESSION_KEY, JSON.stringify(session));
       updateControls();

@@ -25,6 +25,8 @@ import { openWsClient, type WsClient } from './ws-client.js';
 
 /** Messages waiting for the connection to come back; more are refused until it does. */
 export const MAX_QUEUED_MESSAGES = 100;
+/** How long the server has to answer a join: one that never does is not a ws-chat server. */
+export const JOIN_TIMEOUT_MS = 5000;
 
 /**
  * Close codes after which reconnecting would fail the same way: the server found what we sent
@@ -50,6 +52,8 @@ export interface ChatClientOptions {
   maxRetries?: number;
   backoff?: BackoffPolicy;
   handshakeTimeoutMs?: number;
+  /** How long the server has to answer the first join (JOIN_TIMEOUT_MS). */
+  joinTimeoutMs?: number;
   /** For tests: the random numbers of the backoff. */
   random?: () => number;
 }
@@ -92,6 +96,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   private readonly unconfirmed = new Map<string, Outgoing>();
   private timer: NodeJS.Timeout | undefined;
   private firstJoin: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  /** The reconnect attempt in progress (0 while in the room). */
+  private attempt = 0;
   /** A join whose `joined` has come, waiting for its `users`; `rejoined` after a reconnect. */
   private answering: { id: string | undefined; rejoined: boolean } | undefined;
   private settledWaiters: (() => void)[] = [];
@@ -119,7 +125,17 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
    */
   join(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.firstJoin = { resolve, reject };
+      const timeoutMs = this.options.joinTimeoutMs ?? JOIN_TIMEOUT_MS;
+      const timer = setTimeout(() => {
+        this.firstJoin = undefined;
+        void this.close();
+        const sentence = `${this.options.url} did not answer our join within ${timeoutMs / 1000} s.`;
+        reject(new NetlabError('NETLAB_ERR_JOIN_TIMEOUT', sentence, 'is it a ws-chat server? Start one with `netlab ws-chat serve` (port 8001).'));
+      }, timeoutMs);
+      this.firstJoin = {
+        resolve: () => (clearTimeout(timer), resolve()),
+        reject: (err) => (clearTimeout(timer), reject(err)),
+      };
       this.sendJoin();
       this.ws?.resume();
     });
@@ -216,9 +232,12 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       // What was sent without a receipt goes again, before what was typed while disconnected.
       this.queue = [...this.unconfirmed.values(), ...this.queue];
       this.unconfirmed.clear();
+      // Dropped again before we were back in the room: the attempts go on counting, so a server
+      // that fails every rejoin still meets --max-retries.
+      const attempt = this.state === 'joining' ? this.attempt + 1 : 1;
       this.state = 'waiting';
       this.emit('lost', code, reason);
-      this.retry(1, undefined);
+      this.retry(attempt, undefined);
     });
   }
 
@@ -293,7 +312,10 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     const queued = this.queue;
     this.queue = [];
     for (const outgoing of queued) this.transmit(outgoing);
-    if (rejoined) this.emit('restored', queued.length);
+    if (rejoined) {
+      this.attempt = 0;
+      this.emit('restored', queued.length);
+    }
     this.checkSettled();
   }
 
@@ -303,6 +325,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   }
 
   private retry(attempt: number, failure: Error | undefined): void {
+    this.attempt = attempt;
     const maxRetries = this.options.maxRetries ?? Infinity;
     if (attempt > maxRetries) {
       const tries = maxRetries === 1 ? '1 attempt' : `${maxRetries} attempts`;
@@ -310,7 +333,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       return this.end(
         new NetlabError(
           'NETLAB_ERR_GAVE_UP',
-          `gave up reconnecting to ${this.options.url} after ${tries}${why}.`,
+          `gave up reconnecting to ${this.options.url} after ${tries}${why}${this.unsentNote()}.`,
           'start the server again (netlab ws-chat serve), then connect again; --max-retries sets how many attempts.',
         ),
       );
@@ -337,9 +360,16 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     );
   }
 
+  /** `; 2 messages were not sent`, or nothing. */
+  private unsentNote(): string {
+    const unsent = this.unconfirmedCount;
+    return unsent === 0 ? '' : `; ${unsent === 1 ? '1 message was' : `${unsent} messages were`} not sent`;
+  }
+
   private end(err: NetlabError): void {
     this.state = 'closed';
     clearTimeout(this.timer);
+    void this.ws?.close(1000).catch(() => {});
     this.emit('ended', err);
     this.checkSettled();
   }

@@ -15,6 +15,9 @@ import { runChatSession } from './chat-session.js';
 import { DEFAULT_WS_PATH, parseWsUrl } from './echo-commands.js';
 import { HANDSHAKE_TIMEOUT_MS, urlAddress } from './ws-client.js';
 
+/** --max-retries when stdin is not a terminal: about two minutes of backoff, then exit 1. */
+export const PIPED_MAX_RETRIES = 8;
+
 interface ConnectOptions {
   name?: string;
   room: string;
@@ -29,7 +32,10 @@ export function connectCommand(): Command {
     .addOption(new Option('--name <name>', `your name (up to ${MAX_NAME_CHARS} letters, digits, - _ .); a guest name without it`).argParser(argParser(parseName)))
     .addOption(new Option('--room <room>', `the room to join (up to ${MAX_ROOM_CHARS} letters, digits, - _ .)`).default(DEFAULT_ROOM).argParser(argParser(parseRoom)))
     .addOption(
-      new Option('--max-retries <n>', 'reconnect attempts in a row before giving up, 0 to 1000 (default: keep trying)').argParser(
+      new Option(
+        '--max-retries <n>',
+        `reconnect attempts in a row before giving up, 0 to 1000 (default: keep trying; ${PIPED_MAX_RETRIES} when input is piped)`,
+      ).argParser(
         argParser((v) => parseInteger('--max-retries', v, 0, 1000)),
       ),
     )
@@ -61,7 +67,8 @@ async function connectWsChat(url: string, opts: ConnectOptions, output: Output):
     url,
     name: opts.name,
     room: opts.room,
-    maxRetries: opts.maxRetries ?? Infinity,
+    // A person can see the attempts and press Ctrl+C; a script must not wait for ever.
+    maxRetries: opts.maxRetries ?? (process.stdin.isTTY ? Infinity : PIPED_MAX_RETRIES),
     handshakeTimeoutMs: opts.timeout,
   }).catch((err: unknown) => {
     throw networkError(err, { operation: 'connect', host, port, serveCommand });

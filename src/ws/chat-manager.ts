@@ -3,7 +3,8 @@
  * The course's notes keep "a list of connections" and broadcast to all of it; a chat with
  * rooms and users needs three maps instead:
  *
- *   users        name → User: the name's token and every connection that holds it (two tabs)
+ *   users        name → User: the name's token and every connection that holds it (two tabs),
+ *                and token → the same User
  *   rooms        room → Room: its connections, who is there, and its last messages
  *   connection   → its user and its one room (a connection is in one room at a time)
  *
@@ -81,6 +82,8 @@ export interface WsChatEvents {
 
 export class ChatManager {
   private readonly users = new Map<string, User>();
+  /** The same users by token: how a second connection (or a reconnect) finds its user. */
+  private readonly byToken = new Map<string, User>();
   private readonly rooms = new Map<string, Room>();
   private nextGuest = 1;
   readonly totals = { joined: 0, messages: 0, deliveries: 0 };
@@ -129,7 +132,10 @@ export class ChatManager {
     if (!user) return;
     this.leaveRoom(conn, why);
     user.connections.delete(conn);
-    if (user.connections.size === 0) this.users.delete(nameKey(user.name));
+    if (user.connections.size === 0) {
+      this.users.delete(nameKey(user.name));
+      this.byToken.delete(user.token);
+    }
     conn.user = undefined;
   }
 
@@ -141,22 +147,27 @@ export class ChatManager {
         return this.refuse(conn, { code: 'bad-field', field: 'name', text: `you are ${user.name} here; "rename" changes your name`, ...id });
       }
     } else {
-      const name = message.name ?? this.guestName();
-      const holder = this.users.get(nameKey(name));
-      if (holder && holder.token !== message.token) {
-        return this.refuse(conn, { code: 'name-taken', field: 'name', text: `"${name}" is taken; choose another name`, ...id });
-      }
-      if (!holder) {
+      // The token says who a connection is; the name is only what it asks to be called. A
+      // known token joins its user under the user's name now (renamed while this connection
+      // was away, say), and `joined` tells the client that name.
+      const known = message.token === undefined ? undefined : this.byToken.get(message.token);
+      const name = known?.name ?? message.name ?? this.guestName();
+      if (!known) {
+        if (this.users.has(nameKey(name))) {
+          return this.refuse(conn, { code: 'name-taken', field: 'name', text: `"${name}" is taken; choose another name`, ...id });
+        }
         // A reconnecting guest (with its token) may take its guest-N name back; nobody may
         // pick one otherwise.
         const reclaimed = message.token !== undefined && /^guest-\d+$/i.test(name);
         const problem = message.name === undefined || reclaimed ? undefined : nameProblem(name, () => false);
         if (problem) return this.refuse(conn, { code: 'bad-field', field: 'name', text: problem, ...id });
       }
-      user = holder ?? { name, token: message.token ?? this.newToken(), connections: new Set() };
       const room = this.roomFor(message.room);
       if (!room) return this.refuseTooManyRooms(conn, id);
-      this.users.set(nameKey(name), user);
+      // A token the server does not know (it restarted) is adopted, so the user's tabs keep it.
+      user = known ?? { name, token: message.token ?? this.newToken(), connections: new Set() };
+      this.users.set(nameKey(user.name), user);
+      this.byToken.set(user.token, user);
       user.connections.add(conn);
       conn.user = user;
       return this.enterRoom(conn, user, room, id);

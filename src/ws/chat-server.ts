@@ -12,9 +12,13 @@
  *   wrong content   invalid JSON, a binary message, an unknown type, a missing or oversized
  *                   field → an error message naming the problem; the connection stays open
  *
+ * Writes are batched per event-loop turn (batch()), as tcp-chat's are: a room's messages cost
+ * each recipient one system call per turn, not one per message.
+ *
  * Never prints: it emits events (WsChatServerEvents) that chat-log.ts turns into lines.
  */
 import { EventEmitter } from 'node:events';
+import type net from 'node:net';
 import type { WebSocket } from 'ws';
 import { Throttle } from '../core/throttle.js';
 import type { RateLimit } from '../core/token-bucket.js';
@@ -62,6 +66,8 @@ export class WsChatServer extends EventEmitter<WsChatServerEvents> {
   private readonly maxMessageBytes: number;
   private readonly maxQueueBytes: number;
   private readonly rate: RateLimit;
+  /** Sockets corked in this event-loop turn, and the bytes queued on each meanwhile. */
+  private readonly turnBytes = new Map<net.Socket, number>();
 
   private constructor(
     private readonly listener: WsListener,
@@ -72,7 +78,7 @@ export class WsChatServer extends EventEmitter<WsChatServerEvents> {
     this.maxQueueBytes = options.maxQueueBytes ?? MAX_QUEUE_BYTES;
     this.rate = options.rate ?? RATE_LIMIT;
     this.manager = new ChatManager(this);
-    listener.on('connection', (ws, peer) => this.serve(ws, peer));
+    listener.on('connection', (ws, peer, socket) => this.serve(ws, peer, socket));
     listener.on('http', (remote, answer) => this.emit('http', remote, answer));
     listener.on('refused', (refusal) => this.emit('refused', refusal));
     listener.on('error', (err) => this.emit('error', err));
@@ -103,7 +109,7 @@ export class WsChatServer extends EventEmitter<WsChatServerEvents> {
     return this.listener.close();
   }
 
-  private serve(ws: WebSocket, peer: WsPeer): void {
+  private serve(ws: WebSocket, peer: WsPeer, socket: net.Socket): void {
     this.totals.connections++;
     let cutOff = false;
     const conn: WsChatConnection = {
@@ -112,11 +118,13 @@ export class WsChatServer extends EventEmitter<WsChatServerEvents> {
       peer,
       send: (data) => {
         if (cutOff || ws.readyState !== ws.OPEN) return false;
-        if (ws.bufferedAmount > this.maxQueueBytes) {
+        // What this turn queued is not the client's fault yet: count only what it left unread.
+        if (ws.bufferedAmount - (this.turnBytes.get(socket) ?? 0) > this.maxQueueBytes) {
           cutOff = true;
           this.cutOff(ws, peer, endedByServer);
           return false;
         }
+        this.batch(socket, data.length);
         ws.send(data, { binary: false });
         return true;
       },
@@ -147,6 +155,27 @@ export class WsChatServer extends EventEmitter<WsChatServerEvents> {
       },
     });
     this.emit('connection', peer);
+  }
+
+  /**
+   * Batches the writes of one event-loop turn, as tcp-chat does (chat-room.ts): the socket is
+   * corked at its first message of the turn and uncorked once every read of the turn is
+   * handled, so a burst of messages costs each recipient one system call instead of one per
+   * message. ws writes each frame to the socket it was given; corking that socket holds them.
+   */
+  private batch(socket: net.Socket, bytes: number): void {
+    const queued = this.turnBytes.get(socket);
+    if (queued === undefined) {
+      socket.cork();
+      if (this.turnBytes.size === 0) setImmediate(() => this.uncorkAll());
+    }
+    this.turnBytes.set(socket, (queued ?? 0) + bytes);
+  }
+
+  private uncorkAll(): void {
+    const sockets = [...this.turnBytes.keys()];
+    this.turnBytes.clear();
+    for (const socket of sockets) socket.uncork();
   }
 
   /** One message from a client, validated, then acted on by the manager. */

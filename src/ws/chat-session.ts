@@ -21,6 +21,7 @@ import { count, visible } from '../core/text-view.js';
 import { colorNames } from '../tcp/chat-commands.js';
 import { describeCloseCode } from './close-codes.js';
 import { MAX_QUEUED_MESSAGES, describeFailure, type ChatClient } from './chat-client.js';
+import { MAX_TEXT_CHARS } from './chat-protocol.js';
 import { JoinView, WS_HELP_LINES, parseChatInput, requestFor } from './chat-view.js';
 
 export async function runChatSession(client: ChatClient, output: Output): Promise<void> {
@@ -54,8 +55,8 @@ export async function runChatSession(client: ChatClient, output: Output): Promis
 
   output.attach(prompt);
   try {
-    // The listeners are on: now the join, so no answer to it is missed.
-    await client.join();
+    // The listeners are on: now the join, so no answer to it is missed. Ctrl+C may end the wait.
+    if ((await Promise.race([client.join().then(() => 'joined'), interrupt])) !== 'joined') return;
     prompt.ready();
     for await (const line of prompt) {
       if (ended) break;
@@ -65,7 +66,9 @@ export async function runChatSession(client: ChatClient, output: Output): Promis
       if (input.kind === 'help') WS_HELP_LINES.forEach((help) => output.received(`*** ${help}`));
       else if (input.kind === 'invalid') output.received(`*** error: ${input.reason}`);
       const request = requestFor(input);
-      if (request) {
+      const tooLong = request && 'text' in request && [...request.text].length > MAX_TEXT_CHARS;
+      if (tooLong) output.received(`*** error: a message has at most ${MAX_TEXT_CHARS} characters; this one was not sent`);
+      else if (request) {
         const outcome = client.send(request);
         if (outcome === 'queued') output.note(`not connected: queued (${client.waiting} waiting), sent once we are back`);
         if (outcome === 'full') output.note(`not sent: ${MAX_QUEUED_MESSAGES} messages are already waiting for the connection`);

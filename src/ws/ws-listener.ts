@@ -85,7 +85,8 @@ export interface WsRefusal {
 }
 
 export interface WsListenerEvents {
-  connection: [ws: WebSocket, peer: WsPeer];
+  /** A new WebSocket; `socket` is its TCP socket, for a lab that batches its writes (cork). */
+  connection: [ws: WebSocket, peer: WsPeer, socket: net.Socket];
   /** A plain HTTP request, answered (the page, a 404, a 426…). */
   http: [remote: string, answer: HttpAnswer];
   /** A handshake that was refused before ws saw it, or that ws found invalid. */
@@ -221,15 +222,17 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
       const headers = { Upgrade: 'websocket', 'Sec-WebSocket-Version': WEBSOCKET_VERSION }; // 426 "MUST send an Upgrade header"
       return refuse(socket, 426, `this server speaks WebSocket version ${WEBSOCKET_VERSION} only`, headers);
     }
+    // Read now, so the callback below does not keep the whole request alive with the connection.
+    const userAgent = req.headers['user-agent'];
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.upgraded.add(socket);
-      const peer: WsPeer = { id: this.nextId++, remote, origin, userAgent: req.headers['user-agent'], protocol: ws.protocol };
+      const peer: WsPeer = { id: this.nextId++, remote, origin, userAgent, protocol: ws.protocol };
       this.peers.set(ws, peer);
       this.alive.add(ws);
       ws.on('error', () => {}); // each lab adds its own listener too; this one is never missing
       ws.on('pong', () => this.alive.add(ws));
       ws.once('close', () => this.peers.delete(ws));
-      this.emit('connection', ws, peer);
+      this.emit('connection', ws, peer, socket);
     });
   }
 

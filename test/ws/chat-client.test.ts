@@ -12,6 +12,8 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { MAX_QUEUED_MESSAGES, openChatClient, type ChatClient, type ChatClientEvents, type ChatClientOptions } from '../../src/ws/chat-client.js';
 import type { ServerMessage } from '../../src/ws/chat-protocol.js';
 import { startWsChatServer, type WsChatServer } from '../../src/ws/chat-server.js';
+import { startWsEchoServer } from '../../src/ws/echo-server.js';
+import { WebSocketServer } from 'ws';
 import { NO_THROTTLE, joined } from './chat-support.js';
 import { waitUntil } from './ws-support.js';
 
@@ -64,8 +66,11 @@ describe('ws-chat client', () => {
     expect([sentByAlice, sentByBob]).toEqual([1, 0]);
     expect([alice.currentName, alice.currentRoom, bob.currentName, bob.currentRoom]).toEqual(['alice', 'games', 'bob', 'games']);
 
+    // Whoever is back first: bob gets it as a message, or in the room's history when he rejoins.
+    const queued = (m: ServerMessage) =>
+      (m.type === 'message' && m.text === 'typed while the server was down') || (m.type === 'history' && m.messages.some(queued));
     await waitUntil(
-      () => bob.received.some((m) => m.type === 'message' && m.text === 'typed while the server was down'),
+      () => bob.received.some(queued),
       (check) => (bob.on('message', check), () => bob.off('message', check)),
       () => `bob to get alice's queued message; he got ${JSON.stringify(bob.received.slice(-3))}`,
     );
@@ -168,5 +173,30 @@ describe('ws-chat client', () => {
     const second = await openChatClient({ url: first.url, name: 'alice' });
     onTestFinished(() => second.close());
     await expect(second.join()).rejects.toMatchObject({ code: 'NETLAB_ERR_JOIN_REFUSED', hint: 'choose another name with --name.' });
+  });
+
+  it('gives up on a server that never answers the join, naming what it expected', async () => {
+    const echo = await startWsEchoServer({ host: '127.0.0.1', port: 0, path: '/ws' });
+    onTestFinished(() => echo.close());
+    const client = await openChatClient({ url: echo.url, name: 'alice', joinTimeoutMs: 100 });
+    onTestFinished(() => client.close());
+    await expect(client.join()).rejects.toMatchObject({ code: 'NETLAB_ERR_JOIN_TIMEOUT', message: `${echo.url} did not answer our join within 0.1 s.` });
+  });
+
+  it('counts on through attempts that reconnect but are dropped before the rejoin is done', async () => {
+    const first = await server();
+    const port = first.port;
+    const alice = await client(first.url, { name: 'alice', maxRetries: 3 });
+    const attempts: number[] = [];
+    alice.on('retrying', (attempt) => attempts.push(attempt));
+    const ended = next<[Error & { code: string }]>(alice, 'ended');
+    await first.close();
+    // A server that takes the connection and fails every join (1011: internal error).
+    const flaky = new WebSocketServer({ host: '127.0.0.1', port });
+    onTestFinished(() => new Promise<void>((resolve) => flaky.close(() => resolve())));
+    flaky.on('connection', (ws) => ws.on('message', () => ws.close(1011, 'broken')));
+    const [err] = await ended;
+    expect(err.code).toBe('NETLAB_ERR_GAVE_UP');
+    expect(attempts).toEqual([1, 2, 3]);
   });
 });

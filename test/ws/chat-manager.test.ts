@@ -497,4 +497,16 @@ describe('renaming', () => {
     act(bob, { type: 'users' });
     expect(bob.last()).toMatchObject({ users: ['al', 'bob'] });
   });
+
+  it("joins a known token to its user under the user's name now, however it was renamed meanwhile", () => {
+    const { member, manager, act } = setup();
+    const tab = member({ name: 'alice' });
+    const token = tab.user!.token;
+    act(tab, { type: 'rename', name: 'al' });
+    const away = member({ name: 'alice', token }); // a client that missed the rename
+    expect(away.user).toBe(tab.user);
+    expect(away.all('joined').at(-1)).toMatchObject({ name: 'al', token });
+    expect(manager.userCount).toBe(1);
+    expect(away.all('users').at(-1)!.users).toEqual(['al']);
+  });
 });
