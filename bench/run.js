@@ -4,8 +4,8 @@
  * same job, in the same run, and reports the ratios (see BENCHMARKS.md for the figures and what
  * they mean). `npm run bench` builds netlab first, then runs this.
  *
- *   node bench/run.js                 every benchmark, full run (about 5 min on 2 cores)
- *   node bench/run.js tcp-chat        only the named ones (tcp-echo, tcp-chat, udp-echo, ws-echo)
+ *   node bench/run.js                 every benchmark, full run (about 8 min on 2 cores)
+ *   node bench/run.js tcp-chat        only the named ones (tcp-echo, tcp-chat, udp-echo, ws-echo, ws-chat)
  *   node bench/run.js --smoke         a tiny run (a few seconds): checks everything works (echoes
  *                                     verified byte for byte, every chat message delivered
  *                                     exactly once), the figures mean nothing
@@ -34,6 +34,7 @@ const BENCHMARKS = {
   'tcp-chat': () => import('./tcp-chat.js'),
   'udp-echo': () => import('./udp-echo.js'),
   'ws-echo': () => import('./ws-echo.js'),
+  'ws-chat': () => import('./ws-chat.js'),
 };
 
 const DEFAULT_ROUNDS = 7;

@@ -342,7 +342,7 @@ function verifier(room) {
 }
 
 /** The unsigned decimal number in buffer[start, end); NaN if a byte there is not a digit. */
-function digits(buffer, start, end) {
+export function digits(buffer, start, end) {
   let value = 0;
   for (let i = start; i < end; i++) {
     const digit = buffer[i] - ZERO;
@@ -352,7 +352,8 @@ function digits(buffer, start, end) {
   return value;
 }
 
-function pad(value, width) {
+/** `value` in decimal, with leading zeros to `width` digits. */
+export function pad(value, width) {
   return String(value).padStart(width, '0');
 }
 

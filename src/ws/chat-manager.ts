@@ -17,8 +17,8 @@
  *
  * As in tcp-chat (chat-room.ts), a room's connection list is copy-on-write, so a broadcast
  * walks a list that nobody changes under it, and a message is encoded once for the room.
- * Rooms are kept after they empty, with their history, up to MAX_ROOMS; then the oldest empty
- * room is forgotten. Memory stays bounded by MAX_ROOMS × MAX_HISTORY messages.
+ * Rooms are kept after they empty, with their history, up to MAX_ROOMS; then the empty room
+ * made first is forgotten. Memory stays bounded by MAX_ROOMS × MAX_HISTORY messages.
  */
 import { randomBytes } from 'node:crypto';
 import { visible } from '../core/text-view.js';

@@ -39,6 +39,7 @@ export { MAX_NAME_CHARS, nameKey, nameProblem };
 export const DEFAULT_ROOM = 'lobby';
 /** The longest message text, in characters; a longer one is refused, not cut. */
 export const MAX_TEXT_CHARS = 1000;
+/** The longest room name, in characters. */
 export const MAX_ROOM_CHARS = 30;
 /** A client's message id is echoed back to it, so it is kept short. */
 export const MAX_ID_CHARS = 64;
