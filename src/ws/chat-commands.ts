@@ -4,13 +4,12 @@
  * chat-protocol.ts) on ws-listener.ts; the client is chat-client.ts with chat-session.ts.
  */
 import { Command, Option } from 'commander';
-import { addAddressOptions, announceReach, argParser, networkError, outputFor, untilInterrupted } from '../core/commands.js';
-import { formatAddress } from '../core/errors.js';
+import { addAddressOptions, argParser, networkError, outputFor, untilInterrupted } from '../core/commands.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
 import { logWsChatServer, wsChatTotals } from './chat-log.js';
 import { MAX_MESSAGE_BYTES, MAX_QUEUE_BYTES, RATE_LIMIT, startWsChatServer } from './chat-server.js';
-import { addWsListenerOptions } from './echo-commands.js';
+import { addWsListenerOptions, announceWsServer } from './echo-commands.js';
 import { connectCommand } from './chat-connect-command.js';
 
 interface ServeOptions {
@@ -75,12 +74,7 @@ async function serveWsChat(opts: ServeOptions, output: Output): Promise<void> {
   }).catch((err: unknown) => {
     throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });
   });
-  output.event(`ws-chat server listening on ${formatAddress(server.host, server.port)} · ${server.url} · ${server.pageUrl}`);
-  announceReach(output, server.host, server.port, (address) => {
-    const where = formatAddress(address, server.port);
-    return `netlab ws-chat connect ws://${where}${opts.path}, or open http://${where}/`;
-  });
-  if (opts.allowOrigin.length > 0) output.note(`also accepting pages from: ${opts.allowOrigin.join(', ')}`);
+  announceWsServer(output, 'ws-chat', server, opts);
   logWsChatServer(server, output, { quiet: opts.quiet });
 
   await untilInterrupted(output, () => server.close());

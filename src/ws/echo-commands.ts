@@ -101,12 +101,7 @@ async function serveWsEcho(opts: ServeOptions, output: Output): Promise<void> {
   }).catch((err: unknown) => {
     throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });
   });
-  output.event(`ws-echo server listening on ${formatAddress(server.host, server.port)} · ${server.url} · ${server.pageUrl}`);
-  announceReach(output, server.host, server.port, (address) => {
-    const where = formatAddress(address, server.port);
-    return `netlab ws-echo connect ws://${where}${opts.path}, or open http://${where}/`;
-  });
-  if (opts.allowOrigin.length > 0) output.note(`also accepting pages from: ${opts.allowOrigin.join(', ')}`);
+  announceWsServer(output, 'ws-echo', server, opts);
   logWsEchoServer(server, output, { quiet: opts.quiet });
 
   await untilInterrupted(output, () => server.close());
@@ -142,6 +137,24 @@ export function addWsListenerOptions(cmd: Command): Command {
         .default(HEARTBEAT_INTERVAL_MS / 1000)
         .argParser(argParser((v) => parseInteger('--heartbeat', v, 1, 3600))),
     );
+}
+
+/**
+ * The first lines of every WebSocket lab's server: where it listens (the line scripts parse),
+ * what students type to reach it with --host 0.0.0.0, and the origins it accepts besides its own.
+ */
+export function announceWsServer(
+  output: Output,
+  lab: 'ws-echo' | 'ws-chat',
+  server: { host: string; port: number; url: string; pageUrl: string },
+  opts: { path: string; allowOrigin: readonly string[] },
+): void {
+  output.event(`${lab} server listening on ${formatAddress(server.host, server.port)} · ${server.url} · ${server.pageUrl}`);
+  announceReach(output, server.host, server.port, (address) => {
+    const where = formatAddress(address, server.port);
+    return `netlab ${lab} connect ws://${where}${opts.path}, or open http://${where}/`;
+  });
+  if (opts.allowOrigin.length > 0) output.note(`also accepting pages from: ${opts.allowOrigin.join(', ')}`);
 }
 
 /** A ws:// or wss:// URL; anything else is a usage error that shows the form. */
