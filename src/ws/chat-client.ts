@@ -6,7 +6,7 @@
  *   reconnect     when the connection drops, try again after backoff.ts's delays (random
  *                 first, then capped exponential), up to `maxRetries` attempts
  *   restore       rejoin with the same name, room and token, so the server knows it is us
- *   queue         what is sent while disconnected waits in a bounded queue (MAX_QUEUED_MESSAGES),
+ *   queue         what is sent while disconnected waits in a bounded queue (chat-outbox.ts),
  *                 and goes once we are back in the room
  *   no loss       each message carries an id; the server's copy with that id is the receipt.
  *                 Messages without a receipt when the connection dropped are sent again
@@ -21,10 +21,9 @@ import { visible } from '../core/text-view.js';
 import { describeCloseCode } from './close-codes.js';
 import { DEFAULT_BACKOFF, backoffDelayMs, type BackoffPolicy } from './backoff.js';
 import { DEFAULT_ROOM, type ServerMessage } from './chat-protocol.js';
+import { Outbox, type Outgoing } from './chat-outbox.js';
 import { openWsClient, type WsClient } from './ws-client.js';
 
-/** Messages waiting for the connection to come back; more are refused until it does. */
-export const MAX_QUEUED_MESSAGES = 100;
 /** How long the server has to answer a join: one that never does is not a ws-chat server. */
 export const JOIN_TIMEOUT_MS = 5000;
 
@@ -75,11 +74,6 @@ export interface ChatClientEvents {
   ended: [err: NetlabError];
 }
 
-interface Outgoing {
-  wire: string;
-  id: string;
-}
-
 type State = 'joining' | 'joined' | 'waiting' | 'closed';
 
 export class ChatClient extends EventEmitter<ChatClientEvents> {
@@ -89,18 +83,14 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   private name: string | undefined;
   private room: string;
   private token: string | undefined;
-  private nextId = 1;
-  /** Not sent yet: typed while disconnected, or sent but unconfirmed when the connection dropped. */
-  private queue: Outgoing[] = [];
-  /** Sent on this connection, no receipt yet, by id. */
-  private readonly unconfirmed = new Map<string, Outgoing>();
+  /** What was said and not yet confirmed (chat-outbox.ts). */
+  private readonly outbox = new Outbox();
   private timer: NodeJS.Timeout | undefined;
   private firstJoin: { resolve: () => void; reject: (err: Error) => void } | undefined;
   /** The reconnect attempt in progress (0 while in the room). */
   private attempt = 0;
   /** A join whose `joined` has come, waiting for its `users`; `rejoined` after a reconnect. */
   private answering: { id: string | undefined; rejoined: boolean } | undefined;
-  private settledWaiters: (() => void)[] = [];
   private closed: Promise<void> | undefined;
 
   private constructor(
@@ -157,34 +147,28 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
 
   /** Messages waiting for the connection. */
   get waiting(): number {
-    return this.queue.length;
+    return this.outbox.waiting;
   }
 
   /** Messages not yet confirmed by the server: waiting, or sent without a receipt yet. */
   get unconfirmedCount(): number {
-    return this.queue.length + this.unconfirmed.size;
+    return this.outbox.unconfirmedCount;
   }
 
   /** Sends now when connected, queues otherwise; 'full' when MAX_QUEUED_MESSAGES wait already. */
   send(request: ChatRequest): 'sent' | 'queued' | 'full' {
     if (this.state === 'closed') return 'full';
-    const id = String(this.nextId++);
-    const outgoing: Outgoing = { wire: JSON.stringify({ ...request, id }), id };
+    const outgoing = this.outbox.prepare(request);
     if (this.state === 'joined' && this.ws) {
       this.transmit(outgoing);
       return 'sent';
     }
-    if (this.queue.length >= MAX_QUEUED_MESSAGES) return 'full';
-    this.queue.push(outgoing);
-    return 'queued';
+    return this.outbox.hold(outgoing) ? 'queued' : 'full';
   }
 
   /** Resolves once nothing waits to be sent or confirmed, or the client has ended. */
   settled(): Promise<void> {
-    return new Promise((resolve) => {
-      this.settledWaiters.push(resolve);
-      this.checkSettled();
-    });
+    return this.outbox.settled();
   }
 
   /** Leaves: close 1000, no more reconnecting. Safe to call twice. */
@@ -192,7 +176,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     this.closed ??= (async () => {
       this.state = 'closed';
       clearTimeout(this.timer);
-      this.checkSettled();
+      this.outbox.end();
       const ws = this.ws;
       this.ws = undefined;
       if (ws) await ws.close(1000);
@@ -230,8 +214,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         return this.end(new NetlabError('NETLAB_ERR_SERVER_CLOSED', `closed by the server with ${describeCloseCode(code)}${why}; reconnecting would not help.`));
       }
       // What was sent without a receipt goes again, before what was typed while disconnected.
-      this.queue = [...this.unconfirmed.values(), ...this.queue];
-      this.unconfirmed.clear();
+      this.outbox.requeue();
       // Dropped again before we were back in the room: the attempts go on counting, so a server
       // that fails every rejoin still meets --max-retries.
       const attempt = this.state === 'joining' ? this.attempt + 1 : 1;
@@ -260,7 +243,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         this.emit('message', message);
         this.firstJoin?.resolve();
         this.firstJoin = undefined;
-        if (join.rejoined || this.queue.length > 0) this.flush(join.rejoined);
+        if (join.rejoined || this.outbox.waiting > 0) this.flush(join.rejoined);
         if (join.id !== undefined) this.confirm(join.id);
         if (id !== undefined) this.confirm(id);
         return;
@@ -302,26 +285,23 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   }
 
   private transmit(outgoing: Outgoing): void {
-    this.unconfirmed.set(outgoing.id, outgoing);
+    this.outbox.sent(outgoing);
     this.totals.sent++;
     // A send that fails is followed by the connection's close; the message is sent again then.
     this.ws?.send(outgoing.wire).catch(() => {});
   }
 
   private flush(rejoined: boolean): void {
-    const queued = this.queue;
-    this.queue = [];
+    const queued = this.outbox.takeQueued();
     for (const outgoing of queued) this.transmit(outgoing);
     if (rejoined) {
       this.attempt = 0;
       this.emit('restored', queued.length);
     }
-    this.checkSettled();
   }
 
   private confirm(id: string): void {
-    this.unconfirmed.delete(id);
-    this.checkSettled();
+    this.outbox.confirm(id);
   }
 
   private retry(attempt: number, failure: Error | undefined): void {
@@ -371,14 +351,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     clearTimeout(this.timer);
     void this.ws?.close(1000).catch(() => {});
     this.emit('ended', err);
-    this.checkSettled();
-  }
-
-  private checkSettled(): void {
-    if (this.state !== 'closed' && (this.queue.length > 0 || this.unconfirmed.size > 0)) return;
-    const waiters = this.settledWaiters;
-    this.settledWaiters = [];
-    for (const resolve of waiters) resolve();
+    this.outbox.end();
   }
 }
 

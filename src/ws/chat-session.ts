@@ -20,7 +20,8 @@ import { Prompt } from '../core/prompt.js';
 import { count, visible } from '../core/text-view.js';
 import { colorNames } from '../tcp/chat-commands.js';
 import { describeCloseCode } from './close-codes.js';
-import { MAX_QUEUED_MESSAGES, describeFailure, type ChatClient } from './chat-client.js';
+import { describeFailure, type ChatClient } from './chat-client.js';
+import { MAX_QUEUED_MESSAGES } from './chat-outbox.js';
 import { MAX_TEXT_CHARS } from './chat-protocol.js';
 import { JoinView, WS_HELP_LINES, parseChatInput, requestFor } from './chat-view.js';
 

@@ -9,7 +9,8 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { MAX_QUEUED_MESSAGES, openChatClient, type ChatClient, type ChatClientEvents, type ChatClientOptions } from '../../src/ws/chat-client.js';
+import { openChatClient, type ChatClient, type ChatClientEvents, type ChatClientOptions } from '../../src/ws/chat-client.js';
+import { MAX_QUEUED_MESSAGES } from '../../src/ws/chat-outbox.js';
 import type { ServerMessage } from '../../src/ws/chat-protocol.js';
 import { startWsChatServer, type WsChatServer } from '../../src/ws/chat-server.js';
 import { startWsEchoServer } from '../../src/ws/echo-server.js';
