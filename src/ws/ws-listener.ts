@@ -243,8 +243,10 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
       // behind its messages: it is not dead. One paused because it does not read is.
       if (ws.isPaused && !this.peers.get(ws)?.notReading) continue;
       if (!this.alive.has(ws)) {
-        const peer = this.peers.get(ws);
-        this.terminate(ws, peer?.notReading ? 'it stopped reading what it was sent' : `no pong within ${this.heartbeatIntervalMs / 1000} s`);
+        // Bytes still waiting in this process for a peer that owes a pong: it is not reading
+        // (the lab may have let it read again for a moment, so notReading alone can miss it).
+        const stalled = this.peers.get(ws)?.notReading === true || ws.bufferedAmount > 0;
+        this.terminate(ws, stalled ? 'it stopped reading what it was sent' : `no pong within ${this.heartbeatIntervalMs / 1000} s`);
         continue;
       }
       this.alive.delete(ws);
