@@ -9,19 +9,12 @@ import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
 import { logWsChatServer, wsChatTotals } from './chat-log.js';
 import { MAX_MESSAGE_BYTES, MAX_QUEUE_BYTES, RATE_LIMIT, startWsChatServer } from './chat-server.js';
-import { addWsListenerOptions, announceWsServer } from './echo-commands.js';
+import { addWsListenerOptions, announceWsServer, type WsServeOptions } from './echo-commands.js';
 import { connectCommand } from './chat-connect-command.js';
 
-interface ServeOptions {
-  host: string;
-  port: number;
-  path: string;
-  allowOrigin: string[];
-  maxMessage: number;
+interface ServeOptions extends WsServeOptions {
   maxQueue: number;
   rate: number;
-  heartbeat: number;
-  quiet?: boolean;
 }
 
 export function wsChatCommand(): Command {

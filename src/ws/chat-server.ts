@@ -17,7 +17,6 @@
  *
  * Never prints: it emits events (WsChatServerEvents) that chat-log.ts turns into lines.
  */
-import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import type { WebSocket } from 'ws';
 import { Throttle } from '../core/throttle.js';
@@ -26,8 +25,8 @@ import { bytes } from '../core/text-view.js';
 import { ChatManager, type ChatConnection, type WsChatEvents } from './chat-manager.js';
 import { encode, parseClientMessage } from './chat-protocol.js';
 import { watchConnectionEnd, type WsCloseInfo } from './connection-end.js';
-import type { HttpAnswer } from './pages.js';
-import { CLOSE_GRACE_MS, startWsListener, type WsListener, type WsListenerOptions, type WsPeer, type WsRefusal } from './ws-listener.js';
+import { CLOSE_GRACE_MS, startWsListener, type WsListener, type WsListenerOptions, type WsPeer } from './ws-listener.js';
+import { WsLabServer, type WsLabServerEvents } from './ws-lab-server.js';
 
 /** The largest WebSocket message a client may send; bigger closes with 1009. */
 export const MAX_MESSAGE_BYTES = 16 * 1024;
@@ -49,18 +48,15 @@ export interface WsChatConnection extends ChatConnection {
   readonly peer: WsPeer;
 }
 
-export interface WsChatServerEvents extends WsChatEvents {
+export interface WsChatServerEvents extends WsChatEvents, WsLabServerEvents {
   connection: [peer: WsPeer];
   close: [conn: WsChatConnection, info: WsCloseInfo];
   /** The client sends faster than the rate limit; its messages are delayed. */
   throttled: [conn: WsChatConnection];
   protocolError: [peer: WsPeer, err: Error, closeCode: number];
-  http: [remote: string, answer: HttpAnswer];
-  refused: [refusal: WsRefusal];
-  error: [err: Error];
 }
 
-export class WsChatServer extends EventEmitter<WsChatServerEvents> {
+export class WsChatServer extends WsLabServer<WsChatServerEvents> {
   readonly manager: ChatManager;
   readonly totals = { connections: 0 };
   private readonly maxMessageBytes: number;
@@ -70,43 +66,20 @@ export class WsChatServer extends EventEmitter<WsChatServerEvents> {
   private readonly turnBytes = new Map<net.Socket, number>();
 
   private constructor(
-    private readonly listener: WsListener,
+    listener: WsListener,
     options: WsChatServerOptions,
   ) {
-    super();
+    super(listener);
     this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.maxQueueBytes = options.maxQueueBytes ?? MAX_QUEUE_BYTES;
     this.rate = options.rate ?? RATE_LIMIT;
     this.manager = new ChatManager(this);
     listener.on('connection', (ws, peer, socket) => this.serve(ws, peer, socket));
-    listener.on('http', (remote, answer) => this.emit('http', remote, answer));
-    listener.on('refused', (refusal) => this.emit('refused', refusal));
-    listener.on('error', (err) => this.emit('error', err));
   }
 
   static async start(options: WsChatServerOptions): Promise<WsChatServer> {
     const listener = await startWsListener({ ...options, lab: 'ws-chat', maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES });
     return new WsChatServer(listener, options);
-  }
-
-  get host(): string {
-    return this.listener.host;
-  }
-  get port(): number {
-    return this.listener.port;
-  }
-  /** `ws://127.0.0.1:8001/ws` */
-  get url(): string {
-    return this.listener.url;
-  }
-  /** `http://127.0.0.1:8001/`: the chat page. */
-  get pageUrl(): string {
-    return this.listener.pageUrl;
-  }
-
-  /** Closes every client with 1001 "server shutting down" and stops. Safe to call twice. */
-  close(): Promise<void> {
-    return this.listener.close();
   }
 
   private serve(ws: WebSocket, peer: WsPeer, socket: net.Socket): void {

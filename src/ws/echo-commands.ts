@@ -20,13 +20,14 @@ import { ANY_ORIGIN } from './origin-policy.js';
 export const DEFAULT_WS_PATH = '/ws';
 const MAX_MESSAGE_LIMIT_BYTES = 16 * 1024 * 1024;
 
-interface ServeOptions {
+/** The options every WebSocket lab's `serve` takes (addAddressOptions, addWsListenerOptions). */
+export interface WsServeOptions {
   host: string;
   port: number;
   path: string;
   allowOrigin: string[];
-  maxMessage: number;
   heartbeat: number;
+  maxMessage: number;
   quiet?: boolean;
 }
 
@@ -57,7 +58,7 @@ Examples:
   netlab ws-echo serve --max-message 1024    close 1009 for anything bigger
   netlab ws-echo serve --allow-origin http://localhost:3000`,
     )
-    .action((opts: ServeOptions, command: Command) => serveWsEcho(opts, outputFor(command)));
+    .action((opts: WsServeOptions, command: Command) => serveWsEcho(opts, outputFor(command)));
 
   const connect = new Command('connect')
     .description('connect to a WebSocket server: send each line, show what comes back')
@@ -90,7 +91,7 @@ Examples:
     .addHelpText('after', '\nExamples:\n  netlab ws-echo serve\n  netlab ws-echo connect      (in a second terminal, or open the page)');
 }
 
-async function serveWsEcho(opts: ServeOptions, output: Output): Promise<void> {
+async function serveWsEcho(opts: WsServeOptions, output: Output): Promise<void> {
   const server = await startWsEchoServer({
     host: opts.host,
     port: opts.port,

@@ -11,11 +11,10 @@
  *
  * Never prints: it emits events (WsEchoEvents) that echo-log.ts turns into lines.
  */
-import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import { watchConnectionEnd, type WsCloseInfo } from './connection-end.js';
-import type { HttpAnswer } from './pages.js';
-import { MAX_MESSAGE_BYTES, startWsListener, type WsListener, type WsListenerOptions, type WsPeer, type WsRefusal } from './ws-listener.js';
+import { MAX_MESSAGE_BYTES, startWsListener, type WsListener, type WsListenerOptions, type WsPeer } from './ws-listener.js';
+import { WsLabServer, type WsLabServerEvents } from './ws-lab-server.js';
 
 /** Echoes waiting to be sent to one client, in bytes, before the server stops reading from it. */
 export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -24,54 +23,28 @@ export type { WsCloseInfo };
 
 export type WsEchoServerOptions = Omit<WsListenerOptions, 'lab'>;
 
-export interface WsEchoEvents {
+export interface WsEchoEvents extends WsLabServerEvents {
   connection: [peer: WsPeer];
   /** A message, already on its way back. */
   message: [peer: WsPeer, data: Buffer, isBinary: boolean];
   /** The client broke the protocol; the server closes with `closeCode`. */
   protocolError: [peer: WsPeer, err: Error, closeCode: number];
   close: [peer: WsPeer, info: WsCloseInfo];
-  http: [remote: string, answer: HttpAnswer];
-  refused: [refusal: WsRefusal];
-  error: [err: Error];
 }
 
-export class WsEchoServer extends EventEmitter<WsEchoEvents> {
+export class WsEchoServer extends WsLabServer<WsEchoEvents> {
   readonly totals = { connections: 0, messages: 0, bytes: 0 };
 
   private constructor(
-    private readonly listener: WsListener,
+    listener: WsListener,
     private readonly maxMessageBytes: number,
   ) {
-    super();
+    super(listener);
     listener.on('connection', (ws, peer) => this.serve(ws, peer));
-    listener.on('http', (remote, answer) => this.emit('http', remote, answer));
-    listener.on('refused', (refusal) => this.emit('refused', refusal));
-    listener.on('error', (err) => this.emit('error', err));
   }
 
   static async start(options: WsEchoServerOptions): Promise<WsEchoServer> {
     return new WsEchoServer(await startWsListener({ ...options, lab: 'ws-echo' }), options.maxMessageBytes ?? MAX_MESSAGE_BYTES);
-  }
-
-  get host(): string {
-    return this.listener.host;
-  }
-  get port(): number {
-    return this.listener.port;
-  }
-  /** `ws://127.0.0.1:8000/ws` */
-  get url(): string {
-    return this.listener.url;
-  }
-  /** `http://127.0.0.1:8000/`: the echo page. */
-  get pageUrl(): string {
-    return this.listener.pageUrl;
-  }
-
-  /** Closes every client with 1001 and stops listening. Safe to call twice. */
-  close(): Promise<void> {
-    return this.listener.close();
   }
 
   private serve(ws: WebSocket, peer: WsPeer): void {
