@@ -33,6 +33,8 @@ export interface SessionHooks {
   isExit?: (line: string) => boolean;
   /** A typed line that ends the session after it is sent (/quit for the chat client). */
   isQuit?: (line: string) => boolean;
+  /** Sends one line, newline included; `client.send` unless the echo client's --write-size or --burst say otherwise. */
+  send?: (text: string, interactive: boolean) => Promise<void>;
   /** Runs after each line is sent; the echo client waits for the echo when input is piped. */
   afterSend?: (interactive: boolean) => Promise<void>;
   /** Leaves once the user is done: send what is left, close, and wait for the server. */
@@ -71,7 +73,7 @@ export async function runClientSession(client: SessionConnection, output: Output
     for await (const line of prompt) {
       if (!prompt.interactive) output.sent(visible(line));
       if (hooks.isExit?.(line)) break;
-      await client.send(`${line}\n`);
+      await (hooks.send ? hooks.send(`${line}\n`, prompt.interactive) : client.send(`${line}\n`));
       if (hooks.isQuit?.(line)) {
         quitSent = true;
         break;

@@ -142,6 +142,16 @@ export class Output {
     if (hint) this.write('stderr', `${this.paint.yellow('hint:')} ${hint}`);
   }
 
+  /** A --trace event (src/core/trace.ts): its lines on stderr, in one write. */
+  trace(lines: readonly string[]): void {
+    if (this.sink) {
+      for (const line of lines) this.sink.printAbove(line, 'stderr');
+      return;
+    }
+    this.flush();
+    this.streams.stderr.write(`${lines.join('\n')}\n`);
+  }
+
   /** Only with --verbose: stack traces and internals. */
   debug(text: string): void {
     if (this.verbose) this.write('stderr', this.paint.gray(text));

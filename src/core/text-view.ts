@@ -75,3 +75,37 @@ export function hex(data: Uint8Array, maxBytes = HEX_PREVIEW_BYTES): string {
   const shown = Buffer.from(data.buffer, data.byteOffset, Math.min(data.length, maxBytes)).toString('hex').replace(/(..)(?!$)/g, '$1 ');
   return data.length > maxBytes ? `${shown} …` : shown;
 }
+
+/** Bytes per line of a hex dump: sixteen, as `hexdump -C` and Wireshark show them. */
+export const DUMP_LINE_BYTES = 16;
+
+/**
+ * The first `maxBytes` of `data` as `hexdump -C` lines: an offset, sixteen bytes in hex (two
+ * groups of eight) and the same bytes as text, with `.` for anything that is not printable
+ * ASCII (so a control byte from a peer can never reach the terminal). When more bytes were
+ * there, a last line says how many were left out. A full line is 74 columns wide.
+ *
+ *   0000  68 65 6c 6c 6f 0a                                 |hello.|
+ */
+export function hexDump(data: Uint8Array, maxBytes: number): string[] {
+  const shown = Math.min(data.length, maxBytes);
+  const lines: string[] = [];
+  for (let offset = 0; offset < shown; offset += DUMP_LINE_BYTES) {
+    let hexPart = '';
+    let textPart = '';
+    for (let i = 0; i < DUMP_LINE_BYTES; i++) {
+      if (i === DUMP_LINE_BYTES / 2) hexPart += ' ';
+      const at = offset + i;
+      if (at >= shown) {
+        hexPart += '   ';
+        continue;
+      }
+      const byte = data[at]!;
+      hexPart += `${byte < 16 ? '0' : ''}${byte.toString(16)} `;
+      textPart += byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : '.';
+    }
+    lines.push(`${offset.toString(16).padStart(4, '0')}  ${hexPart} |${textPart}|`);
+  }
+  if (data.length > shown) lines.push(`… ${count(data.length - shown, 'more byte')}`);
+  return lines;
+}

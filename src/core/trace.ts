@@ -1,0 +1,147 @@
+/**
+ * `--trace`: what actually crossed the wire, for every lab in the same shape (lesson 01, "TCP is
+ * a byte stream"; lesson 03, datagrams; lesson 04, frames). Each event is a header line, with the
+ * time since the command started, where the bytes went and what they were, and below it the
+ * bytes themselves as a hex dump:
+ *
+ *   +0.012s 127.0.0.1:53422 → 127.0.0.1:12345 read 6 bytes
+ *     0000  68 65 6c 6c 6f 0a                                 |hello.|
+ *
+ * Trace lines go to stderr, so stdout stays what a script reads. A lab that is not tracing never
+ * creates a Tracer: nothing here runs on a hot path unless --trace was given.
+ *
+ * TCP is traced here (traceTcpSocket), at the two places a program meets the kernel: each read
+ * as the 'data' event delivered it, and each socket.write() the program made. Side by side
+ * they show coalescing (three writes, one read) and splitting (one write, three reads). UDP and
+ * WebSocket traces use the same Tracer with their own units: datagrams (src/udp/udp-trace.ts)
+ * and frames (src/ws/ws-trace.ts).
+ */
+import type net from 'node:net';
+import { Option, type Command } from 'commander';
+import { argParser } from './commands.js';
+import { formatAddress } from './errors.js';
+import { parseInteger } from './options.js';
+import type { Output } from './output.js';
+import { bytes, hexDump } from './text-view.js';
+
+/** How many bytes of each chunk, datagram or payload a trace shows unless --trace-bytes says. */
+export const DEFAULT_TRACE_BYTES = 64;
+/** The most --trace-bytes accepts: a full TCP read of 64 KiB. */
+export const MAX_TRACE_BYTES = 65_536;
+
+/** What `--trace` and `--trace-bytes` leave in a command's options. */
+export interface TraceOptions {
+  trace?: boolean;
+  traceBytes?: number;
+}
+
+/** Adds `--trace` and `--trace-bytes N` to a serve or connect command. */
+export function addTraceOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--trace', 'show every chunk, datagram or frame that crosses the wire (on stderr)'))
+    .addOption(
+      new Option('--trace-bytes <n>', `with --trace: bytes of each one to show, 0 to ${MAX_TRACE_BYTES} (default ${DEFAULT_TRACE_BYTES})`).argParser(
+        argParser((v) => parseInteger('--trace-bytes', v, 0, MAX_TRACE_BYTES)),
+      ),
+    );
+}
+
+/** The Tracer a command's options ask for, or undefined without --trace. */
+export function tracerFor(opts: TraceOptions, output: Output): Tracer | undefined {
+  if (!opts.trace) {
+    if (opts.traceBytes !== undefined) output.warn('--trace-bytes does nothing without --trace.');
+    return undefined;
+  }
+  return new Tracer(output, { dumpBytes: opts.traceBytes ?? DEFAULT_TRACE_BYTES });
+}
+
+export interface TracerOptions {
+  /** How many bytes of each unit the hex dump shows. */
+  dumpBytes: number;
+  /** Milliseconds on a monotonic clock; performance.now() unless a test fixes it. */
+  now?: () => number;
+}
+
+/** Prints trace events: a timed header line, and the lines that detail it, indented. */
+export class Tracer {
+  readonly dumpBytes: number;
+  private readonly now: () => number;
+  private readonly startMs: number;
+
+  constructor(
+    private readonly output: Output,
+    options: TracerOptions,
+  ) {
+    this.dumpBytes = options.dumpBytes;
+    this.now = options.now ?? (() => performance.now());
+    this.startMs = this.now();
+  }
+
+  /** `+0.012s FROM → TO WHAT`, then each detail line indented by two spaces. */
+  event(from: string, to: string, what: string, details: readonly string[] = []): void {
+    const seconds = ((this.now() - this.startMs) / 1000).toFixed(3);
+    const lines = [`+${seconds}s ${from} → ${to} ${what}`];
+    for (const line of details) lines.push(`  ${line}`);
+    this.output.trace(lines);
+  }
+
+  /** An event about bytes: its header, then the bytes as a hex dump. */
+  bytes(from: string, to: string, what: string, data: Uint8Array): void {
+    this.event(from, to, what, this.dump(data));
+  }
+
+  /** The hex dump lines for `data`, cut at --trace-bytes; none at all for --trace-bytes 0. */
+  dump(data: Uint8Array): string[] {
+    return this.dumpBytes === 0 ? [] : hexDump(data, this.dumpBytes);
+  }
+}
+
+/** The two ends of a connected socket as `host:port`, ours first. */
+export function socketEnds(socket: net.Socket): { local: string; remote: string } {
+  return {
+    local: formatAddress(socket.localAddress ?? '?', socket.localPort ?? 0),
+    remote: formatAddress(socket.remoteAddress ?? '?', socket.remotePort ?? 0),
+  };
+}
+
+/**
+ * Traces a connected TCP socket: every read (as the 'data' event delivered it, before anyone
+ * else sees it), every socket.write() call, the peer's FIN and ours. Call it before the
+ * program's own 'data' listener is added, or at least in the same turn.
+ */
+export function traceTcpSocket(socket: net.Socket, tracer: Tracer): void {
+  const { local, remote } = socketEnds(socket);
+  socket.prependListener('data', (chunk: Buffer | string) => {
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    tracer.bytes(remote, local, `read ${bytes(data.length)}`, data);
+  });
+  socket.on('end', () => tracer.event(remote, local, 'FIN: the peer will send nothing more'));
+  // 'finish': end() was called and every queued byte was handed to the kernel, which sends FIN.
+  socket.on('finish', () => tracer.event(local, remote, 'FIN: we will send nothing more'));
+  tapWrites(socket, (data) => tracer.bytes(local, remote, `write ${bytes(data.length)}`, data));
+}
+
+/** The `tap` option of the TCP labs' servers and client for --trace: undefined without a Tracer. */
+export function tcpTap(tracer: Tracer | undefined): ((socket: net.Socket) => void) | undefined {
+  return tracer && ((socket) => traceTcpSocket(socket, tracer));
+}
+
+/**
+ * Calls `onWrite` with the bytes of every socket.write() (and end(data)) on this one socket,
+ * before they are queued. Only for tracing: it replaces the socket's own write method.
+ */
+export function tapWrites(socket: net.Socket, onWrite: (data: Buffer) => void): void {
+  const write = socket.write;
+  const asBytes = (chunk: unknown, encoding: unknown): Buffer =>
+    typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : Buffer.from(chunk as Uint8Array);
+  socket.write = function (this: net.Socket, chunk: unknown, ...rest: unknown[]): boolean {
+    onWrite(asBytes(chunk, rest[0]));
+    return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof socket.write;
+  // end(data) queues its data without calling write(), so it is tapped too.
+  const end = socket.end;
+  socket.end = function (this: net.Socket, chunk?: unknown, ...rest: unknown[]): net.Socket {
+    if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') onWrite(asBytes(chunk, rest[0]));
+    return (end as (...args: unknown[]) => net.Socket).call(this, chunk, ...rest);
+  } as typeof socket.end;
+}
