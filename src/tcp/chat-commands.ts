@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import { runClientSession } from '../core/client-session.js';
 import { addAddressOptions, announceReach, argParser, networkError, outputFor, untilInterrupted } from '../core/commands.js';
+import { addTraceOptions, tcpTap, tracerFor, type TraceOptions } from '../core/trace.js';
 import { UsageError, formatAddress, type ErrorContext } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
@@ -20,7 +21,7 @@ import { connectTcp, type TcpClient } from './tcp-client.js';
  */
 const QUIT_WAIT_MS = 30_000;
 
-interface ServeOptions {
+interface ServeOptions extends TraceOptions {
   host: string;
   port: number;
   quiet?: boolean;
@@ -30,7 +31,7 @@ interface ServeOptions {
   idleTimeout: number;
 }
 
-interface ConnectOptions {
+interface ConnectOptions extends TraceOptions {
   host: string;
   port: number;
   name?: string;
@@ -40,7 +41,7 @@ export function tcpChatCommand(): Command {
   const cmd = new Command('tcp-chat').description('lesson 02: a multi-client TCP chat (one event loop, many sockets)');
 
   const serve = new Command('serve').description('relay each line to every other client, with names and commands');
-  addAddressOptions(serve, 'tcp-chat', 'server')
+  addTraceOptions(addAddressOptions(serve, 'tcp-chat', 'server'))
     .addOption(new Option('--quiet', 'log joins, leaves and renames, not every message'))
     .addOption(
       new Option('--max-line <bytes>', 'longest line a client may send, 16 to 65536')
@@ -70,12 +71,13 @@ Join with netlab tcp-chat connect, nc or telnet: the protocol is lines of text.
 Examples:
   netlab tcp-chat serve                        listen on 127.0.0.1:${defaultPort('tcp-chat')}
   netlab tcp-chat serve --host 0.0.0.0 --quiet the whole classroom in one chat
-  netlab tcp-chat serve --idle-timeout 300     drop clients silent for 5 minutes`,
+  netlab tcp-chat serve --idle-timeout 300     drop clients silent for 5 minutes
+  netlab tcp-chat serve --trace                every read and write, in hex`,
     )
     .action((opts: ServeOptions, command: Command) => serveChat(opts, outputFor(command)));
 
   const connect = new Command('connect').description('join a chat: type to talk, /help for commands');
-  addAddressOptions(connect, 'tcp-chat', 'client')
+  addTraceOptions(addAddressOptions(connect, 'tcp-chat', 'client'))
     .addOption(
       new Option('--name <name>', `your name in the chat (up to ${MAX_NAME_CHARS} letters, digits, - _ .)`).argParser(
         argParser(parseName),
@@ -90,7 +92,8 @@ Type a line to send it to everyone; /help lists the commands.
 Examples:
   netlab tcp-chat connect --name alice
   netlab tcp-chat connect --host 192.168.1.20 --name bob
-  printf 'hello from a script\\n' | netlab tcp-chat connect --name bot`,
+  printf 'hello from a script\\n' | netlab tcp-chat connect --name bot
+  netlab tcp-chat connect --trace              see the bytes of every line`,
     )
     .action((opts: ConnectOptions, command: Command) => connectChat(opts, outputFor(command)));
 
@@ -102,6 +105,7 @@ Examples:
 
 async function serveChat(opts: ServeOptions, output: Output): Promise<void> {
   const server = await startChatServer({
+    tap: tcpTap(tracerFor(opts, output)),
     host: opts.host,
     port: opts.port,
     maxLineBytes: opts.maxLine,
@@ -122,7 +126,7 @@ async function serveChat(opts: ServeOptions, output: Output): Promise<void> {
 async function connectChat(opts: ConnectOptions, output: Output): Promise<void> {
   const serveHint = `netlab tcp-chat serve${opts.port === defaultPort('tcp-chat') ? '' : ` --port ${opts.port}`}`;
   const ctx: ErrorContext = { operation: 'connect', host: opts.host, port: opts.port, serveCommand: serveHint };
-  const client = await connectTcp({ host: opts.host, port: opts.port }).catch((err: unknown) => {
+  const client = await connectTcp({ host: opts.host, port: opts.port, tap: tcpTap(tracerFor(opts, output)) }).catch((err: unknown) => {
     throw networkError(err, ctx);
   });
   output.note(`connected to ${client.remote} from ${client.local}; /quit or Ctrl+D leaves`);

@@ -42,6 +42,8 @@ export interface ChatServerOptions {
   rate?: RateLimit;
   /** Disconnect a client that sends nothing for this long; 0 (the default) never does. */
   idleTimeoutMs?: number;
+  /** Called with each accepted socket before the server uses it: --trace (core/trace.ts). */
+  tap?: (socket: net.Socket) => void;
 }
 
 /** What the server keeps per connection besides the room's Member. */
@@ -60,12 +62,12 @@ interface Connection extends Member {
 
 export class ChatServer extends EventEmitter<ChatEvents> {
   readonly room: ChatRoom;
-  private readonly options: Required<ChatServerOptions>;
+  private readonly options: Required<Omit<ChatServerOptions, 'tap'>>;
   private nextId = 1;
   private bound: net.AddressInfo = { address: '', family: '', port: 0 };
   private closing: Promise<void> | undefined;
 
-  private constructor(private readonly server: net.Server, options: ChatServerOptions) {
+  private constructor(private readonly server: net.Server, options: Omit<ChatServerOptions, 'tap'>) {
     super();
     this.options = { maxLineBytes: MAX_LINE_BYTES, maxQueueBytes: MAX_QUEUE_BYTES, rate: RATE_LIMIT, idleTimeoutMs: 0, ...options };
     this.room = new ChatRoom(this, this.options.maxQueueBytes, (member, reason, notice) => this.disconnect(member, reason, notice));
@@ -76,7 +78,9 @@ export class ChatServer extends EventEmitter<ChatEvents> {
     // allowHalfOpen: a client may send its last lines and FIN at once (`nc -N`); when they
     // are throttled, we still owe them delivery, and end our side only after that.
     const server = net.createServer({ noDelay: true, allowHalfOpen: true });
-    const chat = new ChatServer(server, options);
+    const { tap, ...settings } = options;
+    const chat = new ChatServer(server, settings);
+    if (tap) server.on('connection', tap);
     server.on('connection', (socket) => chat.accept(socket));
     chat.bound = await listen(server, options.host, options.port);
     server.on('error', (err) => chat.emit('error', err));

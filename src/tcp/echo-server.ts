@@ -29,6 +29,8 @@ export interface EchoServerOptions {
   port: number;
   /** Serve one client at a time, like a sequential accept loop (lesson 01). */
   oneAtATime?: boolean;
+  /** Called with each accepted socket before the server uses it: --trace (core/trace.ts). */
+  tap?: (socket: net.Socket) => void;
 }
 
 /** One accepted client, as the events describe it. */
@@ -94,6 +96,7 @@ export class EchoServer extends EventEmitter<EchoServerEvents> {
     const oneAtATime = options.oneAtATime ?? false;
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: oneAtATime, noDelay: true });
     const echo = new EchoServer(server, oneAtATime);
+    if (options.tap) server.on('connection', options.tap);
     server.on('connection', (socket) => echo.accept(socket));
     echo.bound = await listen(server, options.host, options.port);
     server.on('error', (err) => echo.emit('error', err));

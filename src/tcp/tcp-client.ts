@@ -22,6 +22,10 @@ export interface TcpClientOptions {
   host: string;
   port: number;
   connectTimeoutMs?: number;
+  /** TCP_NODELAY: send each write at once instead of letting Nagle's algorithm hold small ones. */
+  noDelay?: boolean;
+  /** Called with the connected socket before the client reads from it: --trace (core/trace.ts). */
+  tap?: (socket: net.Socket) => void;
 }
 
 export interface TcpClientEvents {
@@ -59,7 +63,7 @@ export class TcpClient extends EventEmitter<TcpClientEvents> {
     return new Promise((resolve, reject) => {
       // When the server closes first we have nothing left to say, so its FIN is answered at
       // once (allowHalfOpen off); our own half-close (end()) still keeps reading.
-      const socket = net.connect({ host: options.host, port: options.port, noDelay: true });
+      const socket = net.connect({ host: options.host, port: options.port, noDelay: options.noDelay ?? true });
       const fail = (err: Error) => {
         clearTimeout(timer);
         socket.destroy();
@@ -73,6 +77,7 @@ export class TcpClient extends EventEmitter<TcpClientEvents> {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.off('error', fail);
+        options.tap?.(socket);
         resolve(new TcpClient(socket));
       });
     });
