@@ -8,6 +8,7 @@ import { addAddressOptions, announceReach, argParser, networkError, outputFor, u
 import { formatAddress } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
+import { addTraceOptions, tracerFor, type TraceOptions } from '../core/trace.js';
 import { parseName } from '../tcp/chat-commands.js';
 import { MAX_NAME_CHARS } from '../tcp/chat-protocol.js';
 import { logUdpChatServer, udpChatTotals } from './chat-log.js';
@@ -16,14 +17,14 @@ import { runUdpChatSession } from './chat-session.js';
 import { addImpairmentOptions, announceImpairment, impairmentFrom, type ImpairmentOptions } from './impairment-options.js';
 import { openUdpClient } from './udp-client.js';
 
-interface ServeOptions extends ImpairmentOptions {
+interface ServeOptions extends ImpairmentOptions, TraceOptions {
   host: string;
   port: number;
   quiet?: boolean;
   memberTimeout: number;
 }
 
-interface ConnectOptions {
+interface ConnectOptions extends TraceOptions {
   host: string;
   port: number;
   name?: string;
@@ -33,7 +34,7 @@ export function udpChatCommand(): Command {
   const cmd = new Command('udp-chat').description('lesson 03: a chat over UDP (members, heartbeats, numbered datagrams)');
 
   const serve = new Command('serve').description('relay each member\'s messages to the others; expire the silent');
-  addAddressOptions(serve, 'udp-chat', 'server')
+  addTraceOptions(addAddressOptions(serve, 'udp-chat', 'server'))
     .addOption(new Option('--quiet', 'log joins, leaves and renames, not every message'))
     .addOption(
       new Option('--member-timeout <seconds>', 'forget a member not heard from this long, 1 to 3600')
@@ -51,12 +52,13 @@ Join with netlab udp-chat connect, or by hand with nc:
 Examples:
   netlab udp-chat serve                          listen on 127.0.0.1:${defaultPort('udp-chat')}
   netlab udp-chat serve --member-timeout 3       expire silent members after 3 s
-  netlab udp-chat serve --drop 30%               lose messages, see the gaps`,
+  netlab udp-chat serve --drop 30%               lose messages, see the gaps
+  netlab udp-chat serve --drop 30% --trace       whose copy was lost, in hex`,
     )
     .action((opts: ServeOptions, command: Command) => serveUdpChat(opts, outputFor(command)));
 
   const connect = new Command('connect').description('join a UDP chat: type to talk, /help for commands');
-  addAddressOptions(connect, 'udp-chat', 'client')
+  addTraceOptions(addAddressOptions(connect, 'udp-chat', 'client'))
     .addOption(
       new Option('--name <name>', `your name in the chat (up to ${MAX_NAME_CHARS} letters, digits, - _ .)`).argParser(argParser(parseName)),
     )
@@ -68,6 +70,7 @@ Type a line to send it to everyone; /help lists the commands.
 
 Examples:
   netlab udp-chat connect --name alice
+  netlab udp-chat connect --name alice --trace   JOIN, BEAT, replies in hex
   printf 'hello\\n' | netlab udp-chat connect --name bot`,
     )
     .action((opts: ConnectOptions, command: Command) => connectUdpChat(opts, outputFor(command)));
@@ -81,7 +84,8 @@ Examples:
 async function serveUdpChat(opts: ServeOptions, output: Output): Promise<void> {
   const memberTimeoutMs = opts.memberTimeout * 1000;
   const impairment = impairmentFrom(opts);
-  const server = await startUdpChatServer({ host: opts.host, port: opts.port, memberTimeoutMs, impairment }).catch((err: unknown) => {
+  const trace = tracerFor(opts, output);
+  const server = await startUdpChatServer({ host: opts.host, port: opts.port, memberTimeoutMs, impairment, trace }).catch((err: unknown) => {
     throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });
   });
   output.event(`udp-chat server listening on ${formatAddress(server.host, server.port)}`);
@@ -95,7 +99,8 @@ async function serveUdpChat(opts: ServeOptions, output: Output): Promise<void> {
 
 async function connectUdpChat(opts: ConnectOptions, output: Output): Promise<void> {
   const serveCommand = `netlab udp-chat serve${opts.port === defaultPort('udp-chat') ? '' : ` --port ${opts.port}`}`;
-  const client = await openUdpClient({ host: opts.host, port: opts.port }).catch((err: unknown) => {
+  const trace = tracerFor(opts, output);
+  const client = await openUdpClient({ host: opts.host, port: opts.port, trace }).catch((err: unknown) => {
     throw networkError(err, { operation: 'connect', host: opts.host, port: opts.port, serveCommand });
   });
   output.note(`chatting with ${client.remote} from port ${client.localPort}; /quit or Ctrl+D leaves`);

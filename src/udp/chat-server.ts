@@ -21,6 +21,7 @@
 import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { formatAddress } from '../core/errors.js';
+import type { Tracer } from '../core/trace.js';
 import { fullBucket, takeToken, type RateLimit } from '../core/token-bucket.js';
 import { cleanText, nameKey, nameProblem } from '../tcp/chat-protocol.js';
 import { MAX_CHAT_DATAGRAM_BYTES, formatServerDatagram, parseClientDatagram, type LeaveReason, type ServerMessage } from './chat-protocol.js';
@@ -28,6 +29,7 @@ import { ChatRoster, type ChatMember, type Member } from './chat-roster.js';
 import { EchoStormGuard } from './echo-storm.js';
 import { Impairment, type ImpairmentSettings } from './impairment.js';
 import { bindUdp } from './udp-socket.js';
+import { traceUdpSocket, type DatagramTrace } from './udp-trace.js';
 
 /** A member not heard from for this long has gone; it is told to send a heartbeat three times as often. */
 export const MEMBER_TIMEOUT_MS = 15_000;
@@ -49,6 +51,11 @@ export interface UdpChatServerOptions {
    * reliable and a run with a --seed is repeatable whatever the timing).
    */
   impairment?: ImpairmentSettings;
+  /**
+   * --trace (udp-trace.ts): every datagram in and out, and each relayed copy the simulated
+   * network dropped or sent twice, named by its member.
+   */
+  trace?: Tracer;
 }
 
 export interface UdpChatEvents {
@@ -74,6 +81,7 @@ export class UdpChatServer extends EventEmitter<UdpChatEvents> {
   private readonly sweeper: NodeJS.Timeout;
   private readonly impairment: Impairment | undefined;
   private readonly guard: EchoStormGuard;
+  private readonly trace: DatagramTrace | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -91,6 +99,7 @@ export class UdpChatServer extends EventEmitter<UdpChatEvents> {
     const impairment = options.impairment ? new Impairment(options.impairment) : undefined;
     this.impairment = impairment?.active ? impairment : undefined;
     this.guard = new EchoStormGuard(this.host, this.port);
+    this.trace = options.trace ? traceUdpSocket(socket, options.trace) : undefined;
     socket.on('message', (data, rinfo) => this.receive(data, rinfo));
     socket.on('error', (err) => this.emit('error', err));
     this.sweeper = setInterval(() => this.expire(), Math.min(1000, this.heartbeatMs));
@@ -228,10 +237,14 @@ export class UdpChatServer extends EventEmitter<UdpChatEvents> {
       if (fate?.drop) {
         m.seq++; // numbered, then lost on the way: the receiver sees the gap
         lost++;
+        this.trace?.notSent(formatServerDatagram(m.seq, message), m.port, m.address, `${m.name}'s copy dropped (simulated loss)`);
         continue;
       }
       void this.send(m, message);
-      if (fate?.duplicate) void this.sendTo(m.address, m.port, m.seq, message);
+      if (fate?.duplicate) {
+        this.trace?.annotateNextSend(`${m.name}'s copy sent twice (simulated duplicate)`);
+        void this.sendTo(m.address, m.port, m.seq, message);
+      }
     }
     this.totals.messages++;
     this.totals.deliveries += deliveries;

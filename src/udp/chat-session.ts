@@ -175,7 +175,9 @@ export async function runUdpChatSession(client: UdpClient, output: Output, optio
     if (serverSaidBye) {
       throw new NetlabError('NETLAB_ERR_SERVER_CLOSED', `the server at ${client.remote} stopped (it said BYE).`, `start it again with \`${options.serveCommand}\`.`);
     }
-    // Leave politely; if the QUIT or the BYE is lost, the server expires us anyway.
+    // Leave politely; if the QUIT or the BYE is lost, the server expires us anyway. No BEAT
+    // after the QUIT: the server has forgotten us by then, and would refuse it as a stranger's.
+    clearInterval(heartbeat);
     const bye = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), BYE_WAIT_MS);
       byeReceived = () => {

@@ -9,6 +9,7 @@ import { UsageError, formatAddress } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
 import { count } from '../core/text-view.js';
+import { addTraceOptions, tracerFor, type TraceOptions } from '../core/trace.js';
 import { logUdpEchoServer } from './echo-log.js';
 import { startUdpEchoServer } from './echo-server.js';
 import { addImpairmentOptions, announceImpairment, impairmentFrom, type ImpairmentOptions } from './impairment-options.js';
@@ -18,13 +19,13 @@ import { runSendSession } from './send-session.js';
 import { openUdpClient } from './udp-client.js';
 import { MAX_DATAGRAM_BYTES } from './udp-socket.js';
 
-interface ServeOptions extends ImpairmentOptions {
+interface ServeOptions extends ImpairmentOptions, TraceOptions {
   host: string;
   port: number;
   quiet?: boolean;
 }
 
-interface SendOptions {
+interface SendOptions extends TraceOptions {
   host: string;
   port: number;
   timeout: number;
@@ -37,7 +38,7 @@ interface SendOptions {
 export function udpEchoCommand(): Command {
   const cmd = new Command('udp-echo').description('lesson 03: a UDP echo server and client (node:dgram)');
   const serve = new Command('serve').description('send every datagram back to where it came from');
-  addAddressOptions(serve, 'udp-echo', 'server').addOption(new Option('--quiet', 'do not log every datagram'));
+  addTraceOptions(addAddressOptions(serve, 'udp-echo', 'server')).addOption(new Option('--quiet', 'do not log every datagram'));
   addImpairmentOptions(serve, ['drop', 'delay', 'jitter', 'duplicate', 'reorder'])
     .addHelpText(
       'after',
@@ -46,12 +47,13 @@ Examples:
   netlab udp-echo serve                          listen on 127.0.0.1:${defaultPort('udp-echo')}
   netlab udp-echo serve --drop 20%               lose one reply in five
   netlab udp-echo serve --delay 50 --jitter 100  replies 50 to 150 ms late
-  netlab udp-echo serve --drop 0.1 --seed 7      the same losses on every run`,
+  netlab udp-echo serve --drop 0.1 --seed 7      the same losses on every run
+  netlab udp-echo serve --trace --drop 20%       each datagram, and its fate`,
     )
     .action((opts: ServeOptions, command: Command) => serveUdpEcho(opts, outputFor(command)));
 
   const send = new Command('send').description('send datagrams to an echo server: a line each, or a ping with --count');
-  addAddressOptions(send, 'udp-echo', 'client')
+  addTraceOptions(addAddressOptions(send, 'udp-echo', 'client'))
     .addOption(
       new Option('--timeout <ms>', 'how long to wait for each reply, 1 to 60000')
         .default(1000)
@@ -78,6 +80,7 @@ Piped input is sent line by line:  printf 'a\\nb\\n' | netlab udp-echo send
 Examples:
   netlab udp-echo send
   printf 'a\\nb\\n' | netlab udp-echo send --burst   two datagrams at once
+  printf 'a\\nb\\n' | netlab udp-echo send --burst --trace  both, in hex
   netlab udp-echo send --count 20 --interval 100   a ping: loss, round trips
   netlab udp-echo send --host 192.168.1.20 --port ${defaultPort('udp-echo')}`,
     )
@@ -91,7 +94,8 @@ Examples:
 
 async function serveUdpEcho(opts: ServeOptions, output: Output): Promise<void> {
   const settings = impairmentFrom(opts);
-  const server = await startUdpEchoServer({ host: opts.host, port: opts.port, impairment: settings }).catch((err: unknown) => {
+  const trace = tracerFor(opts, output);
+  const server = await startUdpEchoServer({ host: opts.host, port: opts.port, impairment: settings, trace }).catch((err: unknown) => {
     throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });
   });
   output.event(`udp-echo server listening on ${formatAddress(server.host, server.port)}`);
@@ -111,7 +115,8 @@ async function sendUdpEcho(opts: SendOptions, output: Output): Promise<void> {
   }
   if (opts.count !== undefined && opts.burst) throw new UsageError('--burst sends lines of input; a ping (--count) sends its own datagrams.');
   const serveCommand = `netlab udp-echo serve${opts.port === defaultPort('udp-echo') ? '' : ` --port ${opts.port}`}`;
-  const client = await openUdpClient({ host: opts.host, port: opts.port }).catch((err: unknown) => {
+  const trace = tracerFor(opts, output);
+  const client = await openUdpClient({ host: opts.host, port: opts.port, trace }).catch((err: unknown) => {
     throw networkError(err, { operation: 'connect', host: opts.host, port: opts.port, serveCommand });
   });
   if (opts.count !== undefined) {

@@ -31,8 +31,8 @@ export function logUdpEchoServer(server: UdpEchoServer, output: Output, options:
   server.on('error', (err) => output.warn(`a reply could not be sent: ${err.message}`));
 }
 
-/** The end of a datagram's log line; empty when it was simply echoed. */
-export function whatHappened(info: DatagramInfo): string {
+/** The end of a datagram's log line (and of its --trace line); empty when it was simply echoed. */
+export function whatHappened(info: Pick<DatagramInfo, 'port' | 'fate' | 'refusal'>): string {
   switch (info.refusal) {
     case 'well-known port':
       return `not answered: port ${info.port} is a well-known service (no echo storms)`;

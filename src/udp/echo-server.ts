@@ -7,7 +7,7 @@
  *
  * Optional impairment (impairment.ts) drops, delays, duplicates or reorders replies, so a class
  * on a perfect loopback sees what UDP does not promise. Every decision is reported in the
- * 'datagram' event.
+ * 'datagram' event, and with --trace on the datagram's trace line, before its reply leaves.
  *
  * Guards against echo storms (lesson 03, "Echo servers on the open internet"): no answer to a
  * well-known service port (below 1024: an echo or chargen server would answer back, forever)
@@ -19,9 +19,12 @@
 import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { formatAddress } from '../core/errors.js';
+import type { Tracer } from '../core/trace.js';
+import { whatHappened } from './echo-log.js';
 import { EchoStormGuard, type StormRisk } from './echo-storm.js';
 import { Impairment, type Fate, type ImpairmentSettings } from './impairment.js';
 import { bindUdp } from './udp-socket.js';
+import { traceUdpSends, type DatagramTrace } from './udp-trace.js';
 
 export { FIRST_UNPRIVILEGED_PORT } from './echo-storm.js';
 /** Replies waiting for their delay or held back for reordering, in bytes at most… */
@@ -40,6 +43,12 @@ export interface UdpEchoServerOptions {
   port: number;
   /** Simulated loss, delay, duplication and reordering of replies; none by default. */
   impairment?: ImpairmentSettings;
+  /**
+   * --trace (udp-trace.ts): every datagram in and out. Each received one is traced with what
+   * happens to its reply, before the reply goes; a reply delayed or held back is traced when
+   * it really leaves.
+   */
+  trace?: Tracer;
 }
 
 /** Why a datagram got no reply at all. */
@@ -89,7 +98,13 @@ export class UdpEchoServer extends EventEmitter<UdpEchoServerEvents> {
     const impairment = options.impairment ? new Impairment(options.impairment) : undefined;
     this.impairment = impairment?.active ? impairment : undefined;
     this.guard = new EchoStormGuard(this.host, this.port);
-    socket.on('message', (data, rinfo) => this.receive(data, rinfo));
+    // Chosen once, here: a server that is not tracing does nothing per datagram but receive().
+    if (options.trace) {
+      const trace = traceUdpSends(socket, options.trace);
+      socket.on('message', (data, rinfo) => this.receiveTraced(data, rinfo, trace));
+    } else {
+      socket.on('message', (data, rinfo) => this.receive(data, rinfo));
+    }
     socket.on('error', (err) => this.emit('error', err));
   }
 
@@ -109,11 +124,24 @@ export class UdpEchoServer extends EventEmitter<UdpEchoServerEvents> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 
+  /** One datagram (recvfrom): decide its reply's fate, then answer it. */
   private receive(data: Buffer, rinfo: dgram.RemoteInfo): void {
-    this.totals.datagrams++;
-    this.totals.bytes += data.length;
+    const refusal = this.refusal(rinfo, data.length);
+    this.answer(data, rinfo, refusal, refusal ? DISCARDED : (this.impairment?.next() ?? SENT_AT_ONCE));
+  }
+
+  /** receive() with --trace: the datagram and its fate are traced before any reply to it. */
+  private receiveTraced(data: Buffer, rinfo: dgram.RemoteInfo, trace: DatagramTrace): void {
     const refusal = this.refusal(rinfo, data.length);
     const fate = refusal ? DISCARDED : (this.impairment?.next() ?? SENT_AT_ONCE);
+    trace.received(data, rinfo, whatHappened({ port: rinfo.port, fate, refusal }));
+    this.answer(data, rinfo, refusal, fate);
+  }
+
+  /** Counts the datagram, carries out its fate (sendto() now, later, twice or never), then tells the log. */
+  private answer(data: Buffer, rinfo: dgram.RemoteInfo, refusal: Refusal | undefined, fate: Fate): void {
+    this.totals.datagrams++;
+    this.totals.bytes += data.length;
     if (refusal) {
       this.totals.refused++;
     } else if (fate.drop) {

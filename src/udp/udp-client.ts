@@ -15,11 +15,15 @@ import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { formatAddress } from '../core/errors.js';
 import { isWildcard } from '../core/network-info.js';
+import type { Tracer } from '../core/trace.js';
 import { bindUdp, resolveHost, sendDatagram } from './udp-socket.js';
+import { traceUdpSocket } from './udp-trace.js';
 
 export interface UdpClientOptions {
   host: string;
   port: number;
+  /** --trace (udp-trace.ts): every datagram sent and received, strays included. */
+  trace?: Tracer;
 }
 
 export interface UdpClientEvents {
@@ -64,6 +68,7 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
   static async open(options: UdpClientOptions): Promise<UdpClient> {
     const server = await resolveHost(options.host);
     const socket = await bindUdp(undefined, 0, server.family);
+    if (options.trace) traceUdpSocket(socket, options.trace);
     return new UdpClient(socket, server.address, options.port);
   }
 

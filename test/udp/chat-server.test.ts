@@ -6,9 +6,12 @@
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_CHAT_DATAGRAM_BYTES, joinDatagram, parseServerDatagram, type ServerMessage } from '../../src/udp/chat-protocol.js';
+import { hexDump } from '../../src/core/text-view.js';
+import { DEFAULT_TRACE_BYTES } from '../../src/core/trace.js';
+import { MAX_CHAT_DATAGRAM_BYTES, formatServerDatagram, joinDatagram, parseServerDatagram, type ServerMessage } from '../../src/udp/chat-protocol.js';
 import { RATE_LIMIT, startUdpChatServer, type UdpChatServer, type UdpChatServerOptions } from '../../src/udp/chat-server.js';
 import { Impairment } from '../../src/udp/impairment.js';
+import { collectingTracer, waitUntil } from './udp-support.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -306,6 +309,44 @@ describe('udp-chat server', () => {
     expect(kept.length).toBeLessThan(20);
     // Bob's numbers skip exactly where a delivery was lost: message i went out as datagram i + 1.
     expect(got.map((m) => m.seq)).toEqual(kept.map((text) => Number(text) + 1));
+  });
+
+  it('with --trace, shows each relayed copy the simulated network dropped or sent twice, naming its member', async () => {
+    // Seed 9: the first delivery is dropped, the second sent twice (joins are never impaired).
+    const settings = { dropRate: 0.4, delayMs: 0, jitterMs: 0, duplicateRate: 0.4, reorderRate: 0, seed: 9 };
+    const fates = new Impairment(settings);
+    expect([fates.next(), fates.next()]).toMatchObject([{ drop: true }, { drop: false, duplicate: true }]);
+    const { tracer, lines } = collectingTracer();
+    const server = await startServer({ impairment: settings, trace: tracer });
+    const [alice, bob, carol] = await Promise.all([Peer.open(server.port), Peer.open(server.port), Peer.open(server.port)]);
+    await alice.join('alice');
+    await bob.join('bob');
+    await carol.join('carol');
+    await alice.nextOf('JOINED');
+    await alice.nextOf('JOINED');
+    await bob.nextOf('JOINED');
+    alice.send('SAY hi');
+    expect(await carol.next()).toEqual({ seq: 2, message: { kind: 'MSG', from: 'alice', text: 'hi' } });
+    await waitUntil(
+      () => carol.raw.length === 3,
+      (check) => (carol.socket.on('message', check), () => carol.socket.off('message', check)),
+      () => `carol's copy of "hi" twice; she has ${carol.raw.map(String).join(' / ')}`,
+    );
+
+    const at = (peer: Peer) => `127.0.0.1:${peer.localPort}`;
+    const self = `127.0.0.1:${server.port}`;
+    const event = (header: string, text: string) => [`+0.000s ${header}`, ...hexDump(Buffer.from(text), DEFAULT_TRACE_BYTES).map((line) => `  ${line}`)];
+    const trace = lines();
+    const say = trace.indexOf(`+0.000s ${at(alice)} → ${self} datagram 6 bytes`);
+    expect(say, trace.join('\n')).toBeGreaterThan(-1);
+    const toBob = formatServerDatagram(3, { kind: 'MSG', from: 'alice', text: 'hi' });
+    const toCarol = formatServerDatagram(2, { kind: 'MSG', from: 'alice', text: 'hi' });
+    expect(trace.slice(say)).toEqual([
+      ...event(`${at(alice)} → ${self} datagram 6 bytes`, 'SAY hi'),
+      ...event(`${self} → ${at(bob)} datagram ${toBob.length} bytes · bob's copy dropped (simulated loss)`, toBob),
+      ...event(`${self} → ${at(carol)} datagram ${toCarol.length} bytes`, toCarol),
+      ...event(`${self} → ${at(carol)} datagram ${toCarol.length} bytes · carol's copy sent twice (simulated duplicate)`, toCarol),
+    ]);
   });
 
   it('survives empty, garbage and 10,000 datagrams, counting them, and still serves its members', async () => {

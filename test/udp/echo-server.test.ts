@@ -7,8 +7,11 @@
  * sent, so once the echo of a later datagram is in, any reply to an earlier one would be too.
  */
 import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { errnoCode } from '../../src/core/errors.js';
+import { hexDump } from '../../src/core/text-view.js';
+import { DEFAULT_TRACE_BYTES, type Tracer } from '../../src/core/trace.js';
 import { logUdpEchoServer } from '../../src/udp/echo-log.js';
 import {
   FIRST_UNPRIVILEGED_PORT,
@@ -19,7 +22,7 @@ import {
 } from '../../src/udp/echo-server.js';
 import { NO_IMPAIRMENT, type ImpairmentSettings } from '../../src/udp/impairment.js';
 import { MAX_DATAGRAM_BYTES } from '../../src/udp/udp-socket.js';
-import { collectingOutput, echoServer as server, expectedArrivals, fatesOf, peer, recordDatagrams, waitUntil, type Peer } from './udp-support.js';
+import { collectingOutput, collectingTracer, echoServer as server, expectedArrivals, fatesOf, peer, recordDatagrams, waitUntil, type Peer } from './udp-support.js';
 
 /** Binds a UDP socket to a port below 1024 on 127.0.0.1, or undefined without the privilege. */
 async function lowPortPeer(): Promise<Peer | undefined> {
@@ -279,5 +282,95 @@ describe('impairment', () => {
     await s.close();
     expect(vi.getTimerCount()).toBe(0);
     expect(s.totals.replies).toBe(0);
+  });
+});
+
+describe('--trace', () => {
+  /** A trace event as the Tracer prints it: its header, then the datagram's dump, indented. */
+  const traced = (header: string, text: string) => [`+0.000s ${header}`, ...hexDump(Buffer.from(text), DEFAULT_TRACE_BYTES).map((line) => `  ${line}`)];
+
+  it('without a tracer, adds no listener and no wrapper to its socket: the hot path is untouched', async () => {
+    const s = await server();
+    const socket = s['socket'];
+    expect(socket.listenerCount('message')).toBe(1);
+    expect(socket.send).toBe(dgram.Socket.prototype.send);
+  });
+
+  it("traces each datagram with its reply's fate before the replies, which show when they really leave", async () => {
+    // Seed 32's first five fates: echoed, sent twice, held back, dropped, echoed.
+    const settings: ImpairmentSettings = { ...NO_IMPAIRMENT, dropRate: 0.25, duplicateRate: 0.25, reorderRate: 0.25, seed: 32 };
+    const fates = fatesOf(settings, 5);
+    expect(fates.map((f) => (f.drop ? 'drop' : f.duplicate ? 'twice' : f.reorder ? 'held' : 'echo'))).toEqual(['echo', 'twice', 'held', 'drop', 'echo']);
+    const { tracer, lines } = collectingTracer();
+    const s = await server(settings, tracer);
+    const client = await peer();
+    for (let seq = 1; seq <= 5; seq++) await client.send(`d${seq}`, s.port);
+    await client.until(expectedArrivals(fates).length);
+
+    const toServer = `127.0.0.1:${client.port} → 127.0.0.1:${s.port} datagram 2 bytes`;
+    const toClient = `127.0.0.1:${s.port} → 127.0.0.1:${client.port} datagram 2 bytes`;
+    expect(lines()).toEqual([
+      ...traced(toServer, 'd1'),
+      ...traced(toClient, 'd1'),
+      ...traced(`${toServer} · reply sent twice`, 'd2'),
+      ...traced(toClient, 'd2'),
+      ...traced(toClient, 'd2'),
+      ...traced(`${toServer} · reply held back (reordering)`, 'd3'),
+      ...traced(`${toServer} · dropped (simulated loss)`, 'd4'),
+      ...traced(toServer, 'd5'),
+      ...traced(toClient, 'd5'),
+      ...traced(toClient, 'd3'), // overtaken by d5's reply, as promised
+    ]);
+    expect(client.received.map(String)).toEqual(['d1', 'd2', 'd2', 'd5', 'd3']);
+  });
+
+  it('traces a delayed reply when its delay is over, not when it was decided', async () => {
+    fakeTimers();
+    const settings: ImpairmentSettings = { ...NO_IMPAIRMENT, delayMs: 40, jitterMs: 20, seed: 3 };
+    const [fate] = fatesOf(settings, 1);
+    const { tracer, clock, lines } = collectingTracer(0);
+    const s = await server(settings, tracer);
+    const { until } = recordDatagrams(s);
+    const client = await peer();
+
+    await client.send('slow', s.port);
+    await until(1);
+    expect(lines()[0]).toBe(`+0.000s 127.0.0.1:${client.port} → 127.0.0.1:${s.port} datagram 4 bytes · reply delayed ${fate!.delayMs} ms`);
+    vi.advanceTimersByTime(fate!.delayMs - 1);
+    expect(lines().filter((line) => line.startsWith('+'))).toHaveLength(1);
+    clock.ms = fate!.delayMs;
+    vi.advanceTimersByTime(1);
+    const seconds = (fate!.delayMs / 1000).toFixed(3);
+    expect(lines().filter((line) => line.startsWith('+')).at(-1)).toBe(`+${seconds}s 127.0.0.1:${s.port} → 127.0.0.1:${client.port} datagram 4 bytes`);
+    await client.until(1);
+  });
+
+  it('says why a datagram is not answered: here it came from the server itself', async () => {
+    const { tracer, lines } = collectingTracer();
+    const s = await server(undefined, tracer);
+    const { until } = recordDatagrams(s);
+    const own = s['socket'];
+    await new Promise<void>((resolve, reject) => own.send('loop?', s.port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+    await until(1);
+    const self = `127.0.0.1:${s.port}`;
+    expect(lines()).toEqual([
+      ...traced(`${self} → ${self} datagram 5 bytes`, 'loop?'),
+      ...traced(`${self} → ${self} datagram 5 bytes · not answered: it came from this server itself (no echo loops)`, 'loop?'),
+    ]);
+  });
+
+  it('leaves its log and totals as they are without --trace', async () => {
+    const settings: ImpairmentSettings = { ...NO_IMPAIRMENT, dropRate: 0.25, duplicateRate: 0.25, reorderRate: 0.25, seed: 32 };
+    const run = async (trace?: Tracer) => {
+      const s = await server(settings, trace);
+      const { output, stdout } = collectingOutput();
+      logUdpEchoServer(s, output);
+      const client = await peer();
+      for (let seq = 1; seq <= 5; seq++) await client.send(`d${seq}`, s.port);
+      await client.until(5);
+      return { log: stdout().replaceAll(`:${client.port}]`, ':CLIENT]'), totals: { ...s.totals } };
+    };
+    const plain = await run();
+    expect(await run(collectingTracer().tracer)).toEqual(plain);
   });
 });

@@ -1,12 +1,13 @@
 /**
  * Helpers for the UDP loopback tests: bare node:dgram peers on 127.0.0.1 that keep what they
- * receive, waits with a hang guard, an Output that writes into a string, and the reply order
- * echo-server.ts promises under impairment. Every socket and server is closed when its test
- * finishes (cleanup registered on the line after it is created).
+ * receive, waits with a hang guard, an Output and a --trace Tracer that write into a string, and
+ * the reply order echo-server.ts promises under impairment. Every socket and server is closed
+ * when its test finishes (cleanup registered on the line after it is created).
  */
 import dgram from 'node:dgram';
 import { onTestFinished } from 'vitest';
 import { Output } from '../../src/core/output.js';
+import { DEFAULT_TRACE_BYTES, Tracer } from '../../src/core/trace.js';
 import { startUdpEchoServer, type DatagramInfo, type UdpEchoServer } from '../../src/udp/echo-server.js';
 import { Impairment, type Fate, type ImpairmentSettings } from '../../src/udp/impairment.js';
 
@@ -39,9 +40,9 @@ export function waitUntil(condition: () => boolean, subscribe: (check: () => voi
   });
 }
 
-/** A UDP echo server on 127.0.0.1, port 0; closed when the test finishes. */
-export async function echoServer(impairment?: ImpairmentSettings): Promise<UdpEchoServer> {
-  const server = await startUdpEchoServer({ host: '127.0.0.1', port: 0, impairment });
+/** A UDP echo server on 127.0.0.1, port 0 (traced by `trace`, if given); closed when the test finishes. */
+export async function echoServer(impairment?: ImpairmentSettings, trace?: Tracer): Promise<UdpEchoServer> {
+  const server = await startUdpEchoServer({ host: '127.0.0.1', port: 0, impairment, trace });
   onTestFinished(() => server.close());
   return server;
 }
@@ -159,4 +160,15 @@ export function collectingOutput(): { output: Output; stdout: () => string; stde
     stdout: () => (output.flush(), chunks.stdout.join('')),
     stderr: () => (output.flush(), chunks.stderr.join('')),
   };
+}
+
+/**
+ * A Tracer (src/core/trace.ts) on a clock the test moves (`clock.ms`, from 0), printing into a
+ * string: `lines()` returns what it traced so far, one entry per printed line.
+ */
+export function collectingTracer(dumpBytes = DEFAULT_TRACE_BYTES): { tracer: Tracer; clock: { ms: number }; lines: () => string[] } {
+  const { output, stderr } = collectingOutput();
+  const clock = { ms: 0 };
+  const tracer = new Tracer(output, { dumpBytes, now: () => clock.ms });
+  return { tracer, clock, lines: () => stderr().split('\n').filter((line) => line !== '') };
 }
