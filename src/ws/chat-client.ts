@@ -22,6 +22,7 @@ import { describeCloseCode } from './close-codes.js';
 import { DEFAULT_BACKOFF, backoffDelayMs, type BackoffPolicy } from './backoff.js';
 import { DEFAULT_ROOM, type ServerMessage } from './chat-protocol.js';
 import { Outbox, type Outgoing } from './chat-outbox.js';
+import type { Tracer } from '../core/trace.js';
 import { openWsClient, type WsClient } from './ws-client.js';
 
 /** How long the server has to answer a join: one that never does is not a ws-chat server. */
@@ -51,6 +52,8 @@ export interface ChatClientOptions {
   maxRetries?: number;
   backoff?: BackoffPolicy;
   handshakeTimeoutMs?: number;
+  /** --trace: each connection's handshake and frames (ws-trace.ts). */
+  tracer?: Tracer;
   /** How long the server has to answer the first join (JOIN_TIMEOUT_MS). */
   joinTimeoutMs?: number;
   /** For tests: the random numbers of the backoff. */
@@ -105,7 +108,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
 
   /** Opens the first connection; rejects as openWsClient does (refused, not found, 404…). */
   static async open(options: ChatClientOptions): Promise<ChatClient> {
-    const ws = await openWsClient({ url: options.url, handshakeTimeoutMs: options.handshakeTimeoutMs });
+    const ws = await openWsClient({ url: options.url, handshakeTimeoutMs: options.handshakeTimeoutMs, tracer: options.tracer });
     return new ChatClient(ws, options);
   }
 
@@ -324,7 +327,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   }
 
   private reconnect(attempt: number): void {
-    openWsClient({ url: this.options.url, handshakeTimeoutMs: this.options.handshakeTimeoutMs }).then(
+    openWsClient({ url: this.options.url, handshakeTimeoutMs: this.options.handshakeTimeoutMs, tracer: this.options.tracer }).then(
       (ws) => {
         if (this.state === 'closed') return void ws.close(1000).catch(() => {});
         this.totals.reconnects++;

@@ -8,6 +8,7 @@ import { argParser, networkError, outputFor } from '../core/commands.js';
 import { UsageError } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
+import { addTraceOptions, tracerFor, type TraceOptions } from '../core/trace.js';
 import { parseName } from '../tcp/chat-commands.js';
 import { openChatClient } from './chat-client.js';
 import { DEFAULT_ROOM, MAX_NAME_CHARS, MAX_ROOM_CHARS, roomProblem } from './chat-protocol.js';
@@ -18,7 +19,7 @@ import { HANDSHAKE_TIMEOUT_MS, urlAddress } from './ws-client.js';
 /** --max-retries when stdin is not a terminal: about two minutes of backoff, then exit 1. */
 export const PIPED_MAX_RETRIES = 8;
 
-interface ConnectOptions {
+interface ConnectOptions extends TraceOptions {
   name?: string;
   room: string;
   maxRetries?: number;
@@ -26,7 +27,7 @@ interface ConnectOptions {
 }
 
 export function connectCommand(): Command {
-  return new Command('connect')
+  const connect = new Command('connect')
     .description('join a ws-chat room: type to talk, /help for commands; reconnects on its own')
     .argument('[url]', 'the server', argParser(parseWsUrl), `ws://127.0.0.1:${defaultPort('ws-chat')}${DEFAULT_WS_PATH}`)
     .addOption(new Option('--name <name>', `your name (up to ${MAX_NAME_CHARS} letters, digits, - _ .); a guest name without it`).argParser(argParser(parseName)))
@@ -43,7 +44,8 @@ export function connectCommand(): Command {
       new Option('--timeout <ms>', 'how long the server has to answer each handshake, 1 to 60000')
         .default(HANDSHAKE_TIMEOUT_MS)
         .argParser(argParser((v) => parseInteger('--timeout', v, 1, 60_000))),
-    )
+    );
+  return addTraceOptions(connect)
     .addHelpText(
       'after',
       `
@@ -55,7 +57,8 @@ Examples:
   netlab ws-chat connect --name alice
   netlab ws-chat connect --name bob --room games
   netlab ws-chat connect ws://192.168.1.20:${defaultPort('ws-chat')}/ws --name carol --max-retries 5
-  printf 'hello from a script\\n' | netlab ws-chat connect --name bot`,
+  printf 'hello from a script\\n' | netlab ws-chat connect --name bot
+  netlab ws-chat connect --name dave --trace   every frame, field by field`,
     )
     .action((url: string, opts: ConnectOptions, command: Command) => connectWsChat(url, opts, outputFor(command)));
 }
@@ -70,6 +73,7 @@ async function connectWsChat(url: string, opts: ConnectOptions, output: Output):
     // A person can see the attempts and press Ctrl+C; a script must not wait for ever.
     maxRetries: opts.maxRetries ?? (process.stdin.isTTY ? Infinity : PIPED_MAX_RETRIES),
     handshakeTimeoutMs: opts.timeout,
+    tracer: tracerFor(opts, output),
   }).catch((err: unknown) => {
     throw networkError(err, { operation: 'connect', host, port, serveCommand });
   });

@@ -8,6 +8,7 @@ import { addAddressOptions, announceReach, argParser, networkError, outputFor, u
 import { UsageError, formatAddress } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
+import { addTraceOptions, tracerFor, type TraceOptions } from '../core/trace.js';
 import { count, visible } from '../core/text-view.js';
 import { runWsSession } from './connect-session.js';
 import { logWsEchoServer } from './echo-log.js';
@@ -21,7 +22,7 @@ export const DEFAULT_WS_PATH = '/ws';
 const MAX_MESSAGE_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /** The options every WebSocket lab's `serve` takes (addAddressOptions, addWsListenerOptions). */
-export interface WsServeOptions {
+export interface WsServeOptions extends TraceOptions {
   host: string;
   port: number;
   path: string;
@@ -31,7 +32,7 @@ export interface WsServeOptions {
   quiet?: boolean;
 }
 
-interface ConnectOptions {
+interface ConnectOptions extends TraceOptions {
   origin?: string;
   header: string[];
   subprotocol: string[];
@@ -56,7 +57,8 @@ export function wsEchoCommand(): Command {
 Examples:
   netlab ws-echo serve                       ws://127.0.0.1:${defaultPort('ws-echo')}/ws, page at http://127.0.0.1:${defaultPort('ws-echo')}/
   netlab ws-echo serve --max-message 1024    close 1009 for anything bigger
-  netlab ws-echo serve --allow-origin http://localhost:3000`,
+  netlab ws-echo serve --allow-origin http://localhost:3000
+  netlab ws-echo serve --trace               the handshake, and every frame`,
     )
     .action((opts: WsServeOptions, command: Command) => serveWsEcho(opts, outputFor(command)));
 
@@ -71,7 +73,8 @@ Examples:
         .default(HANDSHAKE_TIMEOUT_MS)
         .argParser(argParser((v) => parseInteger('--timeout', v, 1, 60_000))),
     )
-    .addOption(new Option('--binary', 'send each line as a binary message instead of text'))
+    .addOption(new Option('--binary', 'send each line as a binary message instead of text'));
+  addTraceOptions(connect)
     .addHelpText(
       'after',
       `
@@ -81,7 +84,8 @@ Piped input is sent line by line:  printf 'a\\nb\\n' | netlab ws-echo connect
 Examples:
   netlab ws-echo connect
   netlab ws-echo connect ws://192.168.1.20:${defaultPort('ws-echo')}/ws
-  netlab ws-echo connect --origin http://evil.example    see the server refuse it`,
+  netlab ws-echo connect --origin http://evil.example    see the server refuse it
+  netlab ws-echo connect --trace                         the handshake, and every frame`,
     )
     .action((url: string, opts: ConnectOptions, command: Command) => connectWsEcho(url, opts, outputFor(command)));
 
@@ -99,6 +103,7 @@ async function serveWsEcho(opts: WsServeOptions, output: Output): Promise<void> 
     allowOrigins: opts.allowOrigin,
     maxMessageBytes: opts.maxMessage,
     heartbeatIntervalMs: opts.heartbeat * 1000,
+    tracer: tracerFor(opts, output),
   }).catch((err: unknown) => {
     throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });
   });
@@ -114,7 +119,8 @@ async function connectWsEcho(url: string, opts: ConnectOptions, output: Output):
   const { host, port } = urlAddress(url);
   const serveCommand = `netlab ws-echo serve${port === defaultPort('ws-echo') ? '' : ` --port ${port}`}`;
   const headers = Object.fromEntries(opts.header.map((header) => splitHeader(header)));
-  const client = await openWsClient({ url, origin: opts.origin, headers, protocols: opts.subprotocol, handshakeTimeoutMs: opts.timeout }).catch(
+  const tracer = tracerFor(opts, output);
+  const client = await openWsClient({ url, origin: opts.origin, headers, protocols: opts.subprotocol, handshakeTimeoutMs: opts.timeout, tracer }).catch(
     (err: unknown) => {
       throw networkError(err, { operation: 'connect', host, port, serveCommand });
     },
@@ -124,9 +130,9 @@ async function connectWsEcho(url: string, opts: ConnectOptions, output: Output):
   await runWsSession(client, output, { binary: opts.binary, serveCommand });
 }
 
-/** --path, --allow-origin and --heartbeat: what the server of every WebSocket lab takes. */
+/** --path, --allow-origin, --heartbeat and --trace: what the server of every WebSocket lab takes. */
 export function addWsListenerOptions(cmd: Command): Command {
-  return cmd
+  return addTraceOptions(cmd)
     .addOption(new Option('--path <path>', 'the path that takes WebSockets').default(DEFAULT_WS_PATH).argParser(argParser(parseWsPath)))
     .addOption(
       new Option('--allow-origin <origin>', 'also accept WebSockets from pages of this origin (repeatable; * for any)')

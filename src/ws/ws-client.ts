@@ -13,9 +13,12 @@
  */
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
+import type net from 'node:net';
 import WebSocket from 'ws';
 import { NetlabError, formatAddress } from '../core/errors.js';
+import type { Tracer } from '../core/trace.js';
 import { closeCodeProblem, closeReasonProblem } from './close-codes.js';
+import { clientTrace, type ConnectOptions } from './ws-trace.js';
 
 /** Default time the server has to answer the handshake. */
 export const HANDSHAKE_TIMEOUT_MS = 5000;
@@ -33,6 +36,8 @@ export interface WsClientOptions {
   handshakeTimeoutMs?: number;
   /** The User-Agent header; netlab's own unless set. */
   userAgent?: string;
+  /** --trace: the handshake and every frame (ws-trace.ts). */
+  tracer?: Tracer;
 }
 
 export interface WsClientEvents {
@@ -78,7 +83,11 @@ export class WsClient extends EventEmitter<WsClientEvents> {
     return new Promise((resolve, reject) => {
       const headers = { 'User-Agent': options.userAgent ?? 'netlab', ...options.headers };
       let key = '';
+      const trace = options.tracer && clientTrace(options.tracer);
+      const secure = options.url.startsWith('wss:');
       const ws = new WebSocket(options.url, options.protocols ?? [], {
+        // (@types/ws types this as net.createConnection's overloads; ws calls it with options only.)
+        ...(trace && { createConnection: ((opts: ConnectOptions) => trace.createConnection(opts, secure)) as typeof net.createConnection }),
         headers,
         origin: options.origin,
         handshakeTimeout: options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
@@ -92,9 +101,13 @@ export class WsClient extends EventEmitter<WsClientEvents> {
         },
       });
       let response: http.IncomingMessage | undefined;
-      ws.once('upgrade', (res) => (response = res));
+      ws.once('upgrade', (res) => {
+        response = res;
+        trace?.response(res);
+      });
       ws.once('open', () => {
         ws.off('error', fail);
+        trace?.open();
         // A server may greet in the same packet as its 101. Hold what arrives until the caller
         // has its listeners on and calls resume(), or the greeting would be lost.
         ws.pause();
@@ -105,6 +118,7 @@ export class WsClient extends EventEmitter<WsClientEvents> {
       // Any answer but 101: say what it was, with the body's first line (netlab's servers say
       // why there). With this listener, ws leaves the request to us: read the body, then abort.
       ws.once('unexpected-response', (req, res) => {
+        trace?.response(res);
         ws.off('error', fail);
         ws.on('error', () => {}); // the abort below makes ws report one
         let body = '';

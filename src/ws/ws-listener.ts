@@ -25,7 +25,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { formatAddress } from '../core/errors.js';
 import { closeServer, listen } from '../tcp/listener.js';
 import { WEBSOCKET_VERSION } from './handshake.js';
+import type { Tracer } from '../core/trace.js';
 import { originProblem } from './origin-policy.js';
+import { serverTrace, type WsServerTrace } from './ws-trace.js';
 import { answerHttp, loadPages, requestPath, type HttpAnswer } from './pages.js';
 
 /** Default interval between pings: a dead peer is gone within two of them. */
@@ -53,6 +55,8 @@ export interface WsListenerOptions {
   allowOrigins?: readonly string[];
   maxMessageBytes?: number;
   heartbeatIntervalMs?: number;
+  /** --trace: every handshake and frame (ws-trace.ts). */
+  tracer?: Tracer;
 }
 
 /** A WebSocket client as the events describe it. */
@@ -110,6 +114,7 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
   private readonly heartbeat: NodeJS.Timeout;
   private nextId = 1;
   private closingPromise: Promise<void> | undefined;
+  private readonly trace: WsServerTrace | undefined;
 
   private constructor(
     private readonly server: http.Server,
@@ -124,6 +129,7 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
     this.url = `ws://${where}${options.path}`;
     this.pageUrl = `http://${where}/`;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
+    this.trace = options.tracer && serverTrace(options.tracer);
     this.heartbeat = setInterval(() => this.beat(), this.heartbeatIntervalMs);
   }
 
@@ -197,6 +203,7 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
 
   private upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
     const remote = peerOf(socket);
+    this.trace?.upgrade(req, socket);
     if (this.closing) return refuse(socket, 503, 'the server is shutting down');
     if (requestPath(req.url ?? '') !== this.options.path) {
       this.emit('refused', { remote, status: 404, reason: `no WebSocket at ${req.url ?? ''} (it is at ${this.options.path})` });
@@ -226,6 +233,7 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
     const userAgent = req.headers['user-agent'];
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.upgraded.add(socket);
+      this.trace?.open(socket);
       const peer: WsPeer = { id: this.nextId++, remote, origin, userAgent, protocol: ws.protocol };
       this.peers.set(ws, peer);
       this.alive.add(ws);
