@@ -144,10 +144,8 @@ export class Output {
 
   /** A --trace event (src/core/trace.ts): its lines on stderr, in one write. */
   trace(lines: readonly string[]): void {
-    if (this.sink) {
-      for (const line of lines) this.sink.printAbove(line, 'stderr');
-      return;
-    }
+    // One printAbove for the whole event: the prompt is cleared and redrawn once, not per line.
+    if (this.sink) return this.sink.printAbove(lines.join('\n'), 'stderr');
     this.flush();
     this.streams.stderr.write(`${lines.join('\n')}\n`);
   }

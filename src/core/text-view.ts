@@ -59,9 +59,13 @@ export function bytes(n: number): string {
 
 /** A number and its noun: `1 message`, `3 messages`, `1,000 deliveries`. */
 export function count(n: number, singular: string, plural = singular.endsWith('y') ? `${singular.slice(0, -1)}ies` : `${singular}s`): string {
+  return `${thousands(n)} ${n === 1 ? singular : plural}`;
+}
+
+/** A number with thousands separators: `65,536`. */
+export function thousands(n: number): string {
   // Below 1,000 there is no separator to write, and a log line per datagram is a hot path.
-  const digits = Number.isInteger(n) && n >= 0 && n < 1000 ? String(n) : THOUSANDS.format(n);
-  return `${digits} ${n === 1 ? singular : plural}`;
+  return Number.isInteger(n) && n >= 0 && n < 1000 ? String(n) : THOUSANDS.format(n);
 }
 
 // One formatter for every call: toLocaleString() builds a new one each time.

@@ -10,11 +10,9 @@
  * Trace lines go to stderr, so stdout stays what a script reads. A lab that is not tracing never
  * creates a Tracer: nothing here runs on a hot path unless --trace was given.
  *
- * TCP is traced here (traceTcpSocket), at the two places a program meets the kernel: each read
- * as the 'data' event delivered it, and each socket.write() the program made. Side by side
- * they show coalescing (three writes, one read) and splitting (one write, three reads). UDP and
- * WebSocket traces use the same Tracer with their own units: datagrams (src/udp/udp-trace.ts)
- * and frames (src/ws/ws-trace.ts).
+ Each lab traces its own unit with this Tracer: TCP reads and writes (src/tcp/tcp-trace.ts),
+ * datagrams (src/udp/udp-trace.ts) and WebSocket frames (src/ws/ws-trace.ts). tapWrites(), here,
+ * is shared by TCP and WebSocket: both see their bytes at a net.Socket's write().
  */
 import type net from 'node:net';
 import { Option, type Command } from 'commander';
@@ -22,7 +20,7 @@ import { argParser } from './commands.js';
 import { formatAddress } from './errors.js';
 import { parseInteger } from './options.js';
 import type { Output } from './output.js';
-import { bytes, hexDump } from './text-view.js';
+import { hexDump } from './text-view.js';
 
 /** How many bytes of each chunk, datagram or payload a trace shows unless --trace-bytes says. */
 export const DEFAULT_TRACE_BYTES = 64;
@@ -102,28 +100,6 @@ export function socketEnds(socket: net.Socket): { local: string; remote: string 
     local: formatAddress(socket.localAddress ?? '?', socket.localPort ?? 0),
     remote: formatAddress(socket.remoteAddress ?? '?', socket.remotePort ?? 0),
   };
-}
-
-/**
- * Traces a connected TCP socket: every read (as the 'data' event delivered it, before anyone
- * else sees it), every socket.write() call, the peer's FIN and ours. Call it before the
- * program's own 'data' listener is added, or at least in the same turn.
- */
-export function traceTcpSocket(socket: net.Socket, tracer: Tracer): void {
-  const { local, remote } = socketEnds(socket);
-  socket.prependListener('data', (chunk: Buffer | string) => {
-    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    tracer.bytes(remote, local, `read ${bytes(data.length)}`, data);
-  });
-  socket.on('end', () => tracer.event(remote, local, 'FIN: the peer will send nothing more'));
-  // 'finish': end() was called and every queued byte was handed to the kernel, which sends FIN.
-  socket.on('finish', () => tracer.event(local, remote, 'FIN: we will send nothing more'));
-  tapWrites(socket, (data) => tracer.bytes(local, remote, `write ${bytes(data.length)}`, data));
-}
-
-/** The `tap` option of the TCP labs' servers and client for --trace: undefined without a Tracer. */
-export function tcpTap(tracer: Tracer | undefined): ((socket: net.Socket) => void) | undefined {
-  return tracer && ((socket) => traceTcpSocket(socket, tracer));
 }
 
 /**

@@ -6,7 +6,8 @@
 import { Command, Option } from 'commander';
 import { runClientSession } from '../core/client-session.js';
 import { addAddressOptions, announceReach, argParser, networkError, outputFor, untilInterrupted } from '../core/commands.js';
-import { addTraceOptions, tcpTap, tracerFor, type TraceOptions } from '../core/trace.js';
+import { addTraceOptions, tracerFor, type TraceOptions } from '../core/trace.js';
+import { tcpTap } from './tcp-trace.js';
 import { UsageError, formatAddress, type ErrorContext } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';

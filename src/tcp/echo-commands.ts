@@ -4,15 +4,17 @@
  */
 import { Command, Option } from 'commander';
 import { addAddressOptions, announceReach, argParser, networkError, outputFor, untilInterrupted } from '../core/commands.js';
-import { addTraceOptions, tcpTap, tracerFor, type TraceOptions } from '../core/trace.js';
-import { NetlabError, formatAddress, type ErrorContext } from '../core/errors.js';
+import { addTraceOptions, tracerFor, type TraceOptions } from '../core/trace.js';
+import { tcpTap } from './tcp-trace.js';
+import { NetlabError, UsageError, formatAddress, type ErrorContext } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
 import { runClientSession } from '../core/client-session.js';
 import { bytes, count } from '../core/text-view.js';
 import { logEchoServer } from './echo-log.js';
 import { startEchoServer } from './echo-server.js';
-import { connectTcp, type TcpClient } from './tcp-client.js';
+import { EchoWatch, LineWriter, MAX_WRITE_SIZE } from './echo-pacing.js';
+import { connectTcp } from './tcp-client.js';
 
 /**
  * Piped input is sent one line at a time, each after the previous echo came back, so a
@@ -22,12 +24,6 @@ export const ECHO_WAIT_MS = 5000;
 
 /** After we send FIN, how long the server gets to close its side before we stop waiting. */
 const CLOSE_WAIT_MS = 2000;
-
-/**
- * --burst: piped lines are gathered into writes of at most this many bytes, so a long input is
- * sent in big writes rather than held whole in memory.
- */
-export const BURST_MAX_BYTES = 64 * 1024;
 
 interface ServeOptions extends TraceOptions {
   host: string;
@@ -68,12 +64,12 @@ Examples:
   const connect = new Command('connect').description('send lines to an echo server and print what comes back');
   addTraceOptions(addAddressOptions(connect, 'tcp-echo', 'client'))
     .addOption(
-      new Option('--write-size <bytes>', 'write each line in pieces this big, each after the last one came back, 1 to 65536').argParser(
-        argParser((v) => parseInteger('--write-size', v, 1, 65536)),
+      new Option('--write-size <bytes>', `write each line in pieces this big, each after the last one came back, 1 to ${MAX_WRITE_SIZE}`).argParser(
+        argParser((v) => parseInteger('--write-size', v, 1, MAX_WRITE_SIZE)),
       ),
     )
     .addOption(new Option('--burst', "piped input: send the lines together, without waiting for echoes"))
-    .addOption(new Option('--no-delay', "turn Nagle's algorithm off (TCP_NODELAY): small writes leave at once"))
+    .addOption(new Option('--no-delay', "turn Nagle's algorithm off (TCP_NODELAY): small writes leave at once (it is on by default, as in any new socket)"))
     .addHelpText(
       'after',
       `
@@ -116,14 +112,21 @@ async function serveEcho(opts: ServeOptions, output: Output): Promise<void> {
 async function connectEcho(opts: ConnectOptions, output: Output): Promise<void> {
   const serveHint = `netlab tcp-echo serve${opts.port === defaultPort('tcp-echo') ? '' : ` --port ${opts.port}`}`;
   const ctx: ErrorContext = { operation: 'connect', host: opts.host, port: opts.port, serveCommand: serveHint };
+  if (opts.burst && process.stdin.isTTY) {
+    throw new UsageError("--burst sends piped input, as in: printf 'a\\nb\\n' | netlab tcp-echo connect --burst");
+  }
   const tap = tcpTap(tracerFor(opts, output));
   const client = await connectTcp({ host: opts.host, port: opts.port, noDelay: !opts.delay, tap }).catch((err: unknown) => {
     throw networkError(err, ctx);
   });
   output.note(`connected to ${client.remote} from ${client.local}; "exit" or Ctrl+D quits`);
-  if (opts.burst && process.stdin.isTTY) output.note('--burst groups piped lines; lines typed here go one by one.');
   const echoed = new EchoWatch(client);
-  const writer = new LineWriter(client, echoed, opts);
+  const writer = new LineWriter(client, echoed, {
+    writeSize: opts.writeSize,
+    burst: opts.burst,
+    echoWaitMs: ECHO_WAIT_MS,
+    onNoEcho: () => output.note(`no echo within ${ECHO_WAIT_MS / 1000} s; sending the other pieces without waiting`),
+  });
   await runClientSession(client, output, ctx, {
     isExit: (line) => line.trim() === 'exit',
     send: (text, interactive) => writer.send(text, interactive),
@@ -150,85 +153,6 @@ async function connectEcho(opts: ConnectOptions, output: Output): Promise<void> 
       }
     },
   });
-}
-
-/**
- * How the lines reach socket.write() (lesson 01, "TCP is a byte stream"): one write per line by
- * default; with --write-size, in pieces, each sent once the one before has come back, so the
- * pieces cannot merge on the way; with --burst, piped lines gathered into one write (or, with
- * --write-size too, into pieces written back to back, which Nagle's algorithm may merge).
- */
-class LineWriter {
-  private gathered: Buffer[] = [];
-  private gatheredBytes = 0;
-
-  constructor(
-    private readonly client: TcpClient,
-    private readonly echoed: EchoWatch,
-    private readonly opts: Pick<ConnectOptions, 'writeSize' | 'burst'>,
-  ) {}
-
-  async send(text: string, interactive: boolean): Promise<void> {
-    const data = Buffer.from(text);
-    if (!this.opts.burst || interactive) return this.write(data, true);
-    this.gathered.push(data);
-    this.gatheredBytes += data.length;
-    if (this.gatheredBytes >= BURST_MAX_BYTES) await this.flush();
-  }
-
-  /** Sends what --burst has gathered. */
-  async flush(): Promise<void> {
-    if (this.gatheredBytes === 0) return;
-    const data = Buffer.concat(this.gathered);
-    this.gathered = [];
-    this.gatheredBytes = 0;
-    await this.write(data, false);
-  }
-
-  /** Writes `data` in --write-size pieces; a burst without it in pieces of BURST_MAX_BYTES. */
-  private async write(data: Buffer, waitBetweenPieces: boolean): Promise<void> {
-    const size = this.opts.writeSize ?? (waitBetweenPieces ? data.length : BURST_MAX_BYTES);
-    for (let at = 0; at < data.length; at += size) {
-      // (No echo in time: the piece goes anyway, and leave() reports what never came back.)
-      if (at > 0 && waitBetweenPieces) await this.echoed.all(ECHO_WAIT_MS);
-      await this.client.send(data.subarray(at, at + size));
-    }
-  }
-}
-
-/** Resolves when every byte sent so far has come back (or the connection closed). */
-class EchoWatch {
-  private waiters: Array<() => void> = [];
-
-  constructor(private readonly client: TcpClient) {
-    const wake = () => {
-      const waiting = this.waiters;
-      this.waiters = [];
-      for (const check of waiting) check();
-    };
-    client.on('data', wake);
-    client.on('close', wake);
-  }
-
-  /** True once everything sent has been echoed; false after `timeoutMs` or on close. */
-  all(timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(this.done()), timeoutMs);
-      const check = () => {
-        if (this.done() || !this.client.writable) {
-          clearTimeout(timer);
-          resolve(this.done());
-        } else {
-          this.waiters.push(check);
-        }
-      };
-      check();
-    });
-  }
-
-  private done(): boolean {
-    return this.client.bytesReceived >= this.client.bytesSent;
-  }
 }
 
 function delay(ms: number): Promise<void> {

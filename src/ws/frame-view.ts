@@ -17,7 +17,7 @@
 import { describeCloseCode } from './close-codes.js';
 import { OPCODES, readClosePayload } from './frame.js';
 import type { LengthEncoding, TracedFrame } from './frame-reader.js';
-import { bytes, count, hex, hexDump, preview } from '../core/text-view.js';
+import { bytes, count, hex, hexDump, preview, thousands } from '../core/text-view.js';
 
 /** The widest line frameFields() returns. */
 export const MAX_FIELD_LINE_COLUMNS = 76;
@@ -25,9 +25,6 @@ export const MAX_FIELD_LINE_COLUMNS = 76;
 const OPCODE_NAMES = new Map<number, string>(Object.entries(OPCODES).map(([name, value]) => [value, name]));
 
 const ENCODINGS: Record<LengthEncoding, string> = { '7-bit': '7-bit', '16-bit': '126, then 16 bits', '64-bit': '127, then 64 bits' };
-
-// A length alone, with no noun for count() to add: `65,536`.
-const THOUSANDS = new Intl.NumberFormat('en-US');
 
 /**
  * The end of the trace's header line for a frame: its size on the wire and its opcode, the
@@ -58,7 +55,7 @@ export function frameFields(frame: TracedFrame, dumpBytes: number): string[] {
     ...packed([`FIN ${bit(frame.fin)}`, `RSV1 ${bit(frame.rsv1)}`, `RSV2 ${bit(frame.rsv2)}`, `RSV3 ${bit(frame.rsv3)}`, `opcode 0x${frame.opcode.toString(16)} (${opcodeName})`]),
     ...packed([
       `MASK ${bit(frame.masked)}`,
-      `payload length ${THOUSANDS.format(frame.length)} (${ENCODINGS[frame.lengthEncoding]})`,
+      `payload length ${thousands(frame.length)} (${ENCODINGS[frame.lengthEncoding]})`,
       ...(frame.maskKey ? [`masking key ${hex(frame.maskKey, 4)}`] : []),
     ]),
   ];

@@ -84,7 +84,8 @@ export class WsClient extends EventEmitter<WsClientEvents> {
       const headers = { 'User-Agent': options.userAgent ?? 'netlab', ...options.headers };
       let key = '';
       const trace = options.tracer && clientTrace(options.tracer);
-      const secure = options.url.startsWith('wss:');
+      // As ws reads the URL: https: is wss: too.
+      const secure = ['wss:', 'https:'].includes(new URL(options.url).protocol);
       const ws = new WebSocket(options.url, options.protocols ?? [], {
         // (@types/ws types this as net.createConnection's overloads; ws calls it with options only.)
         ...(trace && { createConnection: ((opts: ConnectOptions) => trace.createConnection(opts, secure)) as typeof net.createConnection }),

@@ -9,7 +9,8 @@
  *     …
  *
  * The bytes are taken where the ws library meets its TCP socket, so what is shown is what the
- * kernel was given and what it delivered:
+ * kernel was given and what it delivered (over wss://, the bytes before encryption and after
+ * decryption: a TLS socket's write() and 'data' carry plaintext):
  *   - writes: socket.write() is tapped before the handshake (tapWrites), so the first bytes
  *     out are the HTTP head, as written, and the rest are frames;
  *   - reads: a 'data' listener put on the socket once ws has it, so it sees every byte ws sees,

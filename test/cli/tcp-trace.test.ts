@@ -179,9 +179,10 @@ describe('tcp-chat serve --trace', () => {
     first.send('hi\n');
     const broadcast = `${first.name}: hi`;
     await second.waitForLine(broadcast);
-    const expectedWrite = `write ${broadcast.length + 1} bytes`;
+    // The chat corks each socket for a turn (chat-room.ts): its writes leave together at uncork.
+    const expectedWrite = `write ${broadcast.length + 1} bytes (corked)`;
     // Waits for the event's dump line too: the header alone could be the first half of a read.
-    await proc.waitForStderr(new RegExp(`^\\+\\S+ ${escape(serverEnd)} → ${escape(secondEnd)} ${expectedWrite}\\n  0000 .*\\|\\n`, 'm'));
+    await proc.waitForStderr(new RegExp(`^\\+\\S+ ${escape(serverEnd)} → ${escape(secondEnd)} ${escape(expectedWrite)}\\n  0000 .*\\|\\n`, 'm'));
 
     const events = traceEvents(proc.stderr);
     expect(events).toContainEqual({

@@ -17,9 +17,9 @@ import {
   addTraceOptions,
   socketEnds,
   tapWrites,
-  traceTcpSocket,
   tracerFor,
 } from '../../src/core/trace.js';
+import { traceTcpSocket } from '../../src/tcp/tcp-trace.js';
 
 interface Written {
   stream: 'stdout' | 'stderr';
@@ -105,14 +105,14 @@ describe('Tracer', () => {
     ]);
   });
 
-  it('prints each line of an event above an attached prompt, on stderr', () => {
+  it('prints an event above an attached prompt in one go (the prompt is redrawn once), on stderr', () => {
     const { tracer, output, writes } = fixedTracer();
     const seen: string[] = [];
     const sink: LineSink = { printAbove: (line, stream) => seen.push(`${stream}:${line}`) };
     output.attach(sink);
     tracer.event('a', 'b', 'write 1 byte', ['0000  78']);
     output.attach(undefined);
-    expect(seen).toEqual(['stderr:+0.000s a → b write 1 byte', 'stderr:  0000  78']);
+    expect(seen).toEqual(['stderr:+0.000s a → b write 1 byte\n  0000  78']);
     expect(writes).toEqual([]);
   });
 });

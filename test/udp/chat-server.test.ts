@@ -89,6 +89,18 @@ class Peer {
   }
 }
 
+/** alice, bob and carol joined, in that order, with the JOINED notices of the later ones read. */
+async function threeMembers(port: number): Promise<{ alice: Peer; bob: Peer; carol: Peer }> {
+  const [alice, bob, carol] = await Promise.all([Peer.open(port), Peer.open(port), Peer.open(port)]);
+  await alice.join('alice');
+  await bob.join('bob');
+  await carol.join('carol');
+  await alice.nextOf('JOINED');
+  await alice.nextOf('JOINED');
+  await bob.nextOf('JOINED');
+  return { alice, bob, carol };
+}
+
 describe('udp-chat server', () => {
   it('welcomes a JOIN with datagram 1 and tells the others', async () => {
     const server = await startServer({ memberTimeoutMs: 6000 });
@@ -101,13 +113,7 @@ describe('udp-chat server', () => {
 
   it('relays SAY to everyone but the sender, numbering each member’s datagrams', async () => {
     const server = await startServer();
-    const [alice, bob, carol] = await Promise.all([Peer.open(server.port), Peer.open(server.port), Peer.open(server.port)]);
-    await alice.join('alice');
-    await bob.join('bob');
-    await carol.join('carol');
-    await alice.nextOf('JOINED');
-    await alice.nextOf('JOINED');
-    await bob.nextOf('JOINED');
+    const { alice, bob, carol } = await threeMembers(server.port);
     alice.send('SAY hello everyone');
     expect(await bob.next()).toEqual({ seq: 3, message: { kind: 'MSG', from: 'alice', text: 'hello everyone' } });
     expect(await carol.next()).toEqual({ seq: 2, message: { kind: 'MSG', from: 'alice', text: 'hello everyone' } });
@@ -318,13 +324,7 @@ describe('udp-chat server', () => {
     expect([fates.next(), fates.next()]).toMatchObject([{ drop: true }, { drop: false, duplicate: true }]);
     const { tracer, lines } = collectingTracer();
     const server = await startServer({ impairment: settings, trace: tracer });
-    const [alice, bob, carol] = await Promise.all([Peer.open(server.port), Peer.open(server.port), Peer.open(server.port)]);
-    await alice.join('alice');
-    await bob.join('bob');
-    await carol.join('carol');
-    await alice.nextOf('JOINED');
-    await alice.nextOf('JOINED');
-    await bob.nextOf('JOINED');
+    const { alice, bob, carol } = await threeMembers(server.port);
     alice.send('SAY hi');
     expect(await carol.next()).toEqual({ seq: 2, message: { kind: 'MSG', from: 'alice', text: 'hi' } });
     await waitUntil(
