@@ -104,20 +104,26 @@ export function socketEnds(socket: net.Socket): { local: string; remote: string 
 
 /**
  * Calls `onWrite` with the bytes of every socket.write() (and end(data)) on this one socket,
- * before they are queued. Only for tracing: it replaces the socket's own write method.
+ * right after the call. Only for tracing: it replaces the socket's own write method.
  */
 export function tapWrites(socket: net.Socket, onWrite: (data: Buffer) => void): void {
   const write = socket.write;
   const asBytes = (chunk: unknown, encoding: unknown): Buffer =>
     typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : Buffer.from(chunk as Uint8Array);
+  // Traced once the call returns: unless the socket is corked or its queue is full, Node has
+  // then handed the bytes to the kernel, so a trace line never runs ahead of what was sent.
   socket.write = function (this: net.Socket, chunk: unknown, ...rest: unknown[]): boolean {
-    onWrite(asBytes(chunk, rest[0]));
-    return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    const data = asBytes(chunk, rest[0]);
+    const queued = (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    onWrite(data);
+    return queued;
   } as typeof socket.write;
   // end(data) queues its data without calling write(), so it is tapped too.
   const end = socket.end;
   socket.end = function (this: net.Socket, chunk?: unknown, ...rest: unknown[]): net.Socket {
-    if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') onWrite(asBytes(chunk, rest[0]));
-    return (end as (...args: unknown[]) => net.Socket).call(this, chunk, ...rest);
+    const data = chunk !== undefined && chunk !== null && typeof chunk !== 'function' ? asBytes(chunk, rest[0]) : undefined;
+    const result = (end as (...args: unknown[]) => net.Socket).call(this, chunk, ...rest);
+    if (data) onWrite(data);
+    return result;
   } as typeof socket.end;
 }
