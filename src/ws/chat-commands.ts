@@ -7,10 +7,9 @@ import { Command, Option } from 'commander';
 import { addAddressOptions, argParser, networkError, outputFor, untilInterrupted } from '../core/commands.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
-import { tracerFor } from '../core/trace.js';
 import { logWsChatServer, wsChatTotals } from './chat-log.js';
 import { MAX_MESSAGE_BYTES, MAX_QUEUE_BYTES, RATE_LIMIT, startWsChatServer } from './chat-server.js';
-import { addWsListenerOptions, announceWsServer, type WsServeOptions } from './echo-commands.js';
+import { addWsListenerOptions, announceWsServer, wsListenerSettings, type WsServeOptions } from './echo-commands.js';
 import { connectCommand } from './chat-connect-command.js';
 
 interface ServeOptions extends WsServeOptions {
@@ -57,15 +56,10 @@ Examples:
 
 async function serveWsChat(opts: ServeOptions, output: Output): Promise<void> {
   const server = await startWsChatServer({
-    host: opts.host,
-    port: opts.port,
-    path: opts.path,
-    allowOrigins: opts.allowOrigin,
+    ...wsListenerSettings(opts, output),
     maxMessageBytes: opts.maxMessage,
     maxQueueBytes: opts.maxQueue * 1024,
     rate: { perSecond: opts.rate, burst: opts.rate * 2 },
-    heartbeatIntervalMs: opts.heartbeat * 1000,
-    tracer: tracerFor(opts, output),
   }).catch((err: unknown) => {
     throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });
   });

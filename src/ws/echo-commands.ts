@@ -14,7 +14,7 @@ import { runWsSession } from './connect-session.js';
 import { logWsEchoServer } from './echo-log.js';
 import { startWsEchoServer } from './echo-server.js';
 import { HANDSHAKE_TIMEOUT_MS, openWsClient, urlAddress } from './ws-client.js';
-import { HEARTBEAT_INTERVAL_MS, MAX_MESSAGE_BYTES } from './ws-listener.js';
+import { HEARTBEAT_INTERVAL_MS, MAX_MESSAGE_BYTES, type WsListenerOptions } from './ws-listener.js';
 import { ANY_ORIGIN } from './origin-policy.js';
 
 /** The WebSocket path of netlab's servers unless --path says otherwise. */
@@ -96,15 +96,7 @@ Examples:
 }
 
 async function serveWsEcho(opts: WsServeOptions, output: Output): Promise<void> {
-  const server = await startWsEchoServer({
-    host: opts.host,
-    port: opts.port,
-    path: opts.path,
-    allowOrigins: opts.allowOrigin,
-    maxMessageBytes: opts.maxMessage,
-    heartbeatIntervalMs: opts.heartbeat * 1000,
-    tracer: tracerFor(opts, output),
-  }).catch((err: unknown) => {
+  const server = await startWsEchoServer({ ...wsListenerSettings(opts, output), maxMessageBytes: opts.maxMessage }).catch((err: unknown) => {
     throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });
   });
   announceWsServer(output, 'ws-echo', server, opts);
@@ -144,6 +136,18 @@ export function addWsListenerOptions(cmd: Command): Command {
         .default(HEARTBEAT_INTERVAL_MS / 1000)
         .argParser(argParser((v) => parseInteger('--heartbeat', v, 1, 3600))),
     );
+}
+
+/** What every WebSocket lab's server takes from its options (addWsListenerOptions). */
+export function wsListenerSettings(opts: WsServeOptions, output: Output): Omit<WsListenerOptions, 'lab'> {
+  return {
+    host: opts.host,
+    port: opts.port,
+    path: opts.path,
+    allowOrigins: opts.allowOrigin,
+    heartbeatIntervalMs: opts.heartbeat * 1000,
+    tracer: tracerFor(opts, output),
+  };
 }
 
 /**
