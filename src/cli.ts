@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { AlreadyReported, NetlabError, UsageError, errnoCode } from './core/errors.js';
 import { Output } from './core/output.js';
 import { demoCommand } from './lessons/demo-command.js';
+import { pushPullCommand } from './push-pull/commands.js';
 import { tcpChatCommand } from './tcp/chat-commands.js';
 import { tcpEchoCommand } from './tcp/echo-commands.js';
 import { udpChatCommand } from './udp/chat-commands.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
     .addCommand(wsEchoCommand())
     .addCommand(wsChatCommand())
     .addCommand(wsHandshakeCommand())
+    .addCommand(pushPullCommand())
     .addHelpText(
       'after',
       `

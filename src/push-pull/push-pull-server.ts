@@ -7,6 +7,7 @@
  *   GET /events               Server-Sent Events: one response that never ends, an event per
  *                             event; resumes after its Last-Event-ID header on a reconnect
  *   /ws?after=ID              WebSocket: a JSON message per event
+ *   GET /                     the page with a panel per transport (pages/push-pull/)
  *
  * Polls answer `{"latest": N, "missed": M, "events": [...]}`; every transport carries each
  * event as `{"id", "time", "source", "text"}`. A client that was away longer than the feed's
@@ -17,8 +18,8 @@
  * MAX_STREAM_BUFFER_BYTES wait for it, instead of the server buffering for ever.
  *
  * Never prints: it emits events that the command turns into lines.
- * Leaves out, for now: the four-panel page at / (a 404 until it exists), and pings to find dead
- * WebSocket peers (a stream that is gone is found on the next write).
+ * Leaves out: pings to find dead WebSocket peers (a stream that is gone is found on its next
+ * write, and a class session is short).
  */
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
@@ -28,7 +29,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { formatAddress } from '../core/errors.js';
 import { closeServer, listen } from '../tcp/listener.js';
 import { originProblem } from '../ws/origin-policy.js';
-import { requestPath } from '../ws/pages.js';
+import { answerHttp, loadPages, requestPath, type HttpAnswer, type PageTable } from '../ws/pages.js';
 import type { EventFeed, FeedEvent } from './event-feed.js';
 import { formatComment, formatEvent, formatRetry, parseLastEventId } from './sse.js';
 
@@ -44,6 +45,8 @@ export const MAX_WAITING_POLLS = 10_000;
 export const MAX_STREAMS = 10_000;
 /** Bytes waiting for a push client before it counts as not reading, and is dropped. */
 export const MAX_STREAM_BUFFER_BYTES = 256 * 1024;
+/** Where the WebSocket transport is. */
+export const WS_PATH = '/ws';
 /** How long streams get to finish when the server closes. */
 export const CLOSE_GRACE_MS = 1000;
 
@@ -66,6 +69,8 @@ export interface PushPullEvents {
   subscribed: [transport: 'sse' | 'ws', remote: string, after: number];
   /** A push client left, or was dropped (`reason`). */
   unsubscribed: [transport: 'sse' | 'ws', remote: string, reason: string];
+  /** A request for the page or anything else that is not a transport, answered (200, 404…). */
+  http: [remote: string, answer: HttpAnswer];
   /** A request refused: a limit, a wrong path or method, a foreign origin. */
   refused: [remote: string, status: number, reason: string];
   error: [err: Error];
@@ -94,6 +99,7 @@ export class PushPullServer extends EventEmitter<PushPullEvents> {
   private constructor(
     private readonly server: http.Server,
     private readonly wss: WebSocketServer,
+    private readonly pages: PageTable,
     address: net.AddressInfo,
     private readonly options: PushPullServerOptions,
   ) {
@@ -105,10 +111,11 @@ export class PushPullServer extends EventEmitter<PushPullEvents> {
 
   /** Listens; resolves once bound, rejects with the system error (EADDRINUSE…). */
   static async start(options: PushPullServerOptions): Promise<PushPullServer> {
+    const pages = await loadPages('push-pull', { wsPath: WS_PATH });
     const server = http.createServer();
     const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096 });
     const address = await listen(server, options.host, options.port);
-    const pushPull = new PushPullServer(server, wss, address, options);
+    const pushPull = new PushPullServer(server, wss, pages, address, options);
     server.on('connection', (socket) => {
       pushPull.sockets.add(socket);
       socket.on('error', () => socket.destroy());
@@ -141,6 +148,9 @@ export class PushPullServer extends EventEmitter<PushPullEvents> {
     res.on('error', () => {}); // a client gone mid-answer: its socket's close says enough
     const path = requestPath(req.url ?? '');
     if (this.closing) return this.refuse(res, remote, 503, 'the server is shutting down');
+    if (path !== '/poll' && path !== '/long-poll' && path !== '/events') {
+      return void this.emit('http', remote, answerHttp(req, res, this.pages, WS_PATH)); // the page, 404, 426 for /ws…
+    }
     if (req.method !== 'GET') return this.refuse(res, remote, 405, `${req.method ?? '?'}: only GET here`, { Allow: 'GET' });
     const after = afterParam(req.url);
     switch (path) {
@@ -152,8 +162,6 @@ export class PushPullServer extends EventEmitter<PushPullEvents> {
         return this.longPoll(res, remote, after);
       case '/events':
         return this.sse(req, res, remote);
-      default:
-        return this.refuse(res, remote, 404, `nothing at ${path ?? req.url ?? ''}: try /poll, /long-poll, /events or /ws`);
     }
   }
 
@@ -234,7 +242,7 @@ export class PushPullServer extends EventEmitter<PushPullEvents> {
       refuseUpgrade(socket, status, reason);
     };
     if (this.closing) return refuse(503, 'the server is shutting down');
-    if (requestPath(req.url ?? '') !== '/ws') return refuse(404, 'the WebSocket is at /ws');
+    if (requestPath(req.url ?? '') !== WS_PATH) return refuse(404, `the WebSocket is at ${WS_PATH}`);
     const problem = originProblem(req.headers.origin, req.headers.host, this.options.allowOrigins ?? []);
     if (problem) return refuse(403, problem);
     if (this.streams >= MAX_STREAMS) return refuse(503, `${MAX_STREAMS} streams are open already`);
