@@ -1,7 +1,8 @@
 /**
- * `netlab push-pull serve` (lesson 06): options in, the feed, its ticker and the server
- * started, their events out as lines. Lines typed at the server's terminal are published as
- * the instructor's events, so the class sees one arrive in every panel at once.
+ * `netlab push-pull serve` and `netlab push-pull compare` (lesson 06): options in, the feed, its
+ * ticker, the server and the measuring clients started, their results out as lines. Lines typed
+ * at the server's terminal are published as the instructor's events, so the class sees one
+ * arrive in every panel at once.
  */
 import readline from 'node:readline';
 import { Command, Option } from 'commander';
@@ -9,10 +10,11 @@ import { addAddressOptions, announceReach, argParser, networkError, outputFor, u
 import { UsageError, formatAddress } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
-import { count, visible } from '../core/text-view.js';
+import { count, thousands, visible } from '../core/text-view.js';
 import { seededRandom } from '../udp/impairment.js';
 import { EventFeed } from './event-feed.js';
-import { startPushPullServer } from './push-pull-server.js';
+import { compareTransports, summarize, type TransportResult } from './compare.js';
+import { startPushPullServer, type PushPullServer } from './push-pull-server.js';
 import { Ticker } from './ticker.js';
 
 /** Ticks a second, on average, unless --rate says. */
@@ -52,7 +54,99 @@ Examples:
     )
     .action((opts: ServeOptions, command: Command) => servePushPull(opts, outputFor(command)));
 
-  return cmd.addCommand(serve).addHelpText('after', '\nExamples:\n  netlab push-pull serve');
+  const compare = new Command('compare').description('measure the four transports side by side on one feed: requests, bytes, delays')
+    .addOption(new Option('--url <url>', 'a running push-pull server (default: start one on a free port)').argParser(argParser(parseServerUrl)))
+    .addOption(new Option('--duration <time>', 'how long to measure, 1s to 10m').default(20_000, '20s').argParser(argParser((v) => parseDuration('--duration', v, 1000, 600_000))))
+    .addOption(
+      new Option('--poll-interval <time>', 'how often short polling asks, 100ms to 1m').default(1000, '1s').argParser(argParser((v) => parseDuration('--poll-interval', v, 100, 60_000))),
+    )
+    .addOption(new Option('--rate <per-second>', `events a second on average, ${MIN_RATE} to ${MAX_RATE} (own server only)`).default(2).argParser(argParser(parseRate)))
+    .addOption(new Option('--seed <n>', 'the same seed gives the same intervals (own server only)').argParser(argParser((v) => parseInteger('--seed', v, 0, 2 ** 32 - 1))))
+    .addOption(new Option('--json', 'print the results as JSON'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  netlab push-pull compare                        20 s on a server of its own
+  netlab push-pull compare --duration 5s --poll-interval 250ms
+  netlab push-pull compare --url http://127.0.0.1:${defaultPort('push-pull')}  against a running server`,
+    )
+    .action((opts: CompareCommandOptions, command: Command) => comparePushPull(opts, outputFor(command)));
+
+  return cmd
+    .addCommand(serve)
+    .addCommand(compare)
+    .addHelpText('after', '\nExamples:\n  netlab push-pull serve\n  netlab push-pull compare --duration 10s');
+}
+
+interface CompareCommandOptions {
+  url?: string;
+  duration: number;
+  pollInterval: number;
+  rate: number;
+  seed?: number;
+  json?: boolean;
+}
+
+/** `20s`, `500ms`, `2m`, or a number of seconds. */
+export function parseDuration(name: string, value: string, minMs: number, maxMs: number): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  const ms = match ? Number(match[1]) * (match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000) : NaN;
+  if (!(ms >= minMs && ms <= maxMs)) throw new UsageError(`${name} must be a time from ${showMs(minMs)} to ${showMs(maxMs)} (such as 20s or 500ms), not "${value}".`);
+  return Math.round(ms);
+}
+
+function showMs(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** --url: an http:// address of a push-pull server. */
+function parseServerUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'http:') throw new UsageError(`--url must be an http:// address such as http://127.0.0.1:${defaultPort('push-pull')}, not "${value}".`);
+  return url.origin;
+}
+
+const NAMES: Record<TransportResult['transport'], string> = { poll: 'short polling', 'long-poll': 'long polling', sse: 'SSE', ws: 'WebSocket' };
+
+async function comparePushPull(opts: CompareCommandOptions, output: Output): Promise<void> {
+  let own: { server: PushPullServer; ticker: Ticker } | undefined;
+  let url = opts.url;
+  if (url === undefined) {
+    const feed = new EventFeed();
+    const server = await startPushPullServer({ host: '127.0.0.1', port: 0, feed });
+    const ticker = new Ticker({ ratePerSecond: opts.rate, random: opts.seed === undefined ? undefined : seededRandom(opts.seed), onTick: (n) => feed.publish(`tick ${n}`, 'tick') });
+    ticker.start();
+    own = { server, ticker };
+    url = server.url;
+  }
+  const where = own ? `a server of its own, about ${opts.rate} events a second` : url;
+  output.note(`measuring for ${showMs(opts.duration)} against ${where}; short polling every ${showMs(opts.pollInterval)}…`);
+  try {
+    const results = await compareTransports({ url, durationMs: opts.duration, pollIntervalMs: opts.pollInterval }).catch((err: unknown) => {
+      throw networkError(err, { operation: 'connect', host: new URL(url).hostname, port: Number(new URL(url).port), serveCommand: 'netlab push-pull serve' });
+    });
+    if (opts.json) {
+      output.data(JSON.stringify(results.map(({ delays, ...rest }) => ({ ...rest, delayMs: summarize(delays) }))));
+      return;
+    }
+    output.data(`${'transport'.padEnd(14)} ${'events'.padStart(6)} ${'missed'.padStart(6)} ${'requests'.padStart(8)} ${'bytes'.padStart(9)} ${'delay mean'.padStart(10)} ${'p95'.padStart(6)} ${'max'.padStart(6)}`);
+    for (const r of results) {
+      const d = summarize(r.delays);
+      const ms = (n: number) => `${Math.round(n)} ms`;
+      output.data(
+        `${NAMES[r.transport].padEnd(14)} ${String(r.delivered).padStart(6)} ${String(r.missed).padStart(6)} ${String(r.requests).padStart(8)} ${thousands(r.bytes).padStart(9)} ${ms(d.mean).padStart(10)} ${ms(d.p95).padStart(6)} ${ms(d.max).padStart(6)}`,
+      );
+    }
+  } finally {
+    own?.ticker.stop();
+    await own?.server.close();
+  }
 }
 
 /** --rate: a decimal number of ticks a second, such as 0.5 or 20. */

@@ -44,3 +44,25 @@ describe('netlab push-pull serve', () => {
     }
   });
 });
+
+describe('netlab push-pull compare', () => {
+  it('measures the four transports on a server of its own and prints them as JSON', async () => {
+    const { code, stdout, stderr } = await runCli(['push-pull', 'compare', '--duration', '1s', '--poll-interval', '200ms', '--rate', '20', '--json']);
+    expect(code, stderr).toBe(0);
+    const results = JSON.parse(stdout) as Array<{ transport: string; missed: number; requests: number; delayMs: { p95: number } }>;
+    expect(results.map((r) => r.transport)).toEqual(['poll', 'long-poll', 'sse', 'ws']);
+    expect(results.map((r) => r.missed)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('exits 2 for a duration, poll interval or URL it cannot use, naming what would work', async () => {
+    for (const [args, pattern] of [
+      [['--duration', '0s'], /--duration must be a time from 1s to 10m/],
+      [['--poll-interval', '10ms'], /--poll-interval must be a time from 100ms to 1m/],
+      [['--url', 'ws://127.0.0.1:8002'], /--url must be an http:\/\/ address/],
+    ] as const) {
+      const { code, stderr } = await runCli(['push-pull', 'compare', ...args]);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stderr).toMatch(pattern);
+    }
+  });
+});
