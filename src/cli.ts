@@ -45,7 +45,7 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       `
-Lessons: lessons/01-tcp-echo.md, lessons/02-tcp-chat.md, lessons/03-udp.md, lessons/04-ws-echo.md
+Lessons: lessons/; start with 00-overview.md, then 01-tcp-echo.md
 
 Examples:
   netlab demo tcp-echo          a server and a client in one terminal
@@ -54,6 +54,8 @@ Examples:
   netlab tcp-chat serve         lesson 02: a chat for the whole room
   netlab udp-echo serve         lesson 03: datagrams, loss, and a ping
   netlab ws-echo serve          lesson 04: WebSocket, and a page for the browser
+  netlab ws-chat serve          lesson 05: rooms, users, clients that reconnect
+  netlab push-pull serve        lesson 06: one feed, polled and pushed
   netlab tcp-echo serve --help  every option of a command, with examples`,
     );
   // Settings that commander copies only to subcommands made with .command(), not addCommand().
