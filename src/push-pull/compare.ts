@@ -14,8 +14,9 @@
  *
  * Fair by construction: every client starts after the same event id and is judged against the
  * same list, the events published in the measured window as the server's history gives them.
- * After the window every client gets a grace period to catch up, so an event published in its
- * last instant is not counted against the slowest pull.
+ * Requests and bytes are counted over the window. After it, every client gets a grace period
+ * to catch up, so an event published in its last instant is not counted against the slowest
+ * pull as missed.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -63,12 +64,13 @@ export async function compareTransports(options: CompareOptions): Promise<Transp
   for (const client of clients) client.start();
   await delay(options.durationMs);
   const windowEnd = Date.now();
+  const costs = clients.map((client) => client.costs());
   await delay(options.graceMs ?? options.pollIntervalMs + 500);
   await Promise.all(clients.map((client) => client.stop()));
   // The judge: every event the server published in the window, from its history.
   const history = await getJson<Poll>(new URL(`/poll?after=${after}`, base), new http.Agent());
   const window = history.events.filter((event) => event.time <= windowEnd);
-  return clients.map((client) => client.result(window));
+  return clients.map((client, i) => ({ ...client.result(window), ...costs[i]! }));
 }
 
 /** One client of one transport, counting its requests, its bytes and when each event came. */
@@ -112,15 +114,21 @@ class MeasuringClient {
     this.agent.destroy();
   }
 
+  /** Requests made and bytes carried so far. */
+  costs(): { requests: number; bytes: number } {
+    let bytes = this.closedBytes;
+    for (const socket of this.sockets) bytes += socket.bytesRead + socket.bytesWritten;
+    return { requests: this.requests, bytes };
+  }
+
+  /** How this client did on the window's events. */
   result(window: readonly FeedEvent[]): TransportResult {
     const delays: number[] = [];
     for (const event of window) {
       const at = this.received.get(event.id);
       if (at !== undefined) delays.push(Math.max(0, at - event.time));
     }
-    let bytes = this.closedBytes;
-    for (const socket of this.sockets) bytes += socket.bytesRead + socket.bytesWritten;
-    return { transport: this.transport, delivered: delays.length, missed: window.length - delays.length, requests: this.requests, bytes, delays };
+    return { transport: this.transport, delivered: delays.length, missed: window.length - delays.length, delays, ...this.costs() };
   }
 
   private track(socket: net.Socket): void {
