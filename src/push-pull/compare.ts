@@ -21,7 +21,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import WebSocket from 'ws';
-import type { FeedEvent } from './event-feed.js';
+import { NetlabError } from '../core/errors.js';
+import { MAX_HISTORY, type FeedEvent } from './event-feed.js';
 import { SseReader } from './sse.js';
 
 export type Transport = 'poll' | 'long-poll' | 'sse' | 'ws';
@@ -68,7 +69,14 @@ export async function compareTransports(options: CompareOptions): Promise<Transp
   await delay(options.graceMs ?? options.pollIntervalMs + 500);
   await Promise.all(clients.map((client) => client.stop()));
   // The judge: every event the server published in the window, from its history.
-  const history = await getJson<Poll>(new URL(`/poll?after=${after}`, base), new http.Agent());
+  const history = await getJson<Poll & { missed: number }>(new URL(`/poll?after=${after}`, base), new http.Agent());
+  if (history.missed > 0) {
+    throw new NetlabError(
+      'NETLAB_ERR_HISTORY_TOO_SHORT',
+      `the server no longer keeps ${history.missed} of the events published during the run, so they cannot be judged.`,
+      `it keeps the last ${MAX_HISTORY}: measure for less time, or at a lower --rate.`,
+    );
+  }
   const window = history.events.filter((event) => event.time <= windowEnd);
   return clients.map((client, i) => ({ ...client.result(window), ...costs[i]! }));
 }
@@ -187,16 +195,23 @@ class MeasuringClient {
     return new Promise((resolve) => {
       const reader = new SseReader();
       const headers = this.lastId > 0 ? { 'Last-Event-ID': String(this.lastId) } : undefined;
+      // A stream that ends (or never began: a 503) is opened again after a pause, not in a loop.
+      const again = () => setTimeout(resolve, this.stopped ? 0 : 200);
       const req = http.get(new URL('/events', this.base), { agent: this.agent, headers }, (res) => {
+        res.once('close', again);
+        if (res.statusCode !== 200) return void res.resume();
         res.on('data', (chunk: Buffer) => {
-          for (const event of reader.push(chunk)) {
-            if (event.type === 'tick' || event.type === 'instructor') this.receive([JSON.parse(event.data) as FeedEvent]);
+          try {
+            for (const event of reader.push(chunk)) {
+              if (event.type === 'tick' || event.type === 'instructor') this.receive([JSON.parse(event.data) as FeedEvent]);
+            }
+          } catch {
+            req.destroy(); // not the stream a push-pull server sends: drop it
           }
         });
-        res.once('close', () => resolve());
       });
       this.current = { abort: () => req.destroy() };
-      req.once('error', () => setTimeout(resolve, 200));
+      req.once('error', again);
     });
   }
 
@@ -215,8 +230,12 @@ class MeasuringClient {
         }) as typeof net.createConnection,
       });
       socket.on('message', (data) => {
-        const message = JSON.parse(String(data)) as FeedEvent | { missed: number };
-        if ('id' in message) this.receive([message]);
+        try {
+          const message = JSON.parse(String(data)) as FeedEvent | { missed: number };
+          if ('id' in message) this.receive([message]);
+        } catch {
+          socket.terminate(); // not what a push-pull server sends
+        }
       });
       socket.on('error', () => {});
       socket.once('close', () => (this.stopped ? resolve() : void setTimeout(resolve, 200)));

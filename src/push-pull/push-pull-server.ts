@@ -152,6 +152,9 @@ export class PushPullServer extends EventEmitter<PushPullEvents> {
       return void this.emit('http', remote, answerHttp(req, res, this.pages, WS_PATH)); // the page, 404, 426 for /ws…
     }
     if (req.method !== 'GET') return this.refuse(res, remote, 405, `${req.method ?? '?'}: only GET here`, { Allow: 'GET' });
+    // A request pipelined behind another on the same connection waits for its turn; one behind a
+    // stream that never ends would wait for ever, holding a subscription. Holding is for the front.
+    if (!res.socket && path !== '/poll') return this.refuse(res, remote, 400, 'a held request cannot be pipelined behind another; open a new connection');
     const after = afterParam(req.url);
     switch (path) {
       case '/poll':
@@ -159,7 +162,7 @@ export class PushPullServer extends EventEmitter<PushPullEvents> {
         return this.answerPoll(res, remote, 'poll', after);
       case '/long-poll':
         this.totals.longPolls++;
-        return this.longPoll(res, remote, after);
+        return this.longPoll(req, res, remote, after);
       case '/events':
         return this.sse(req, res, remote);
     }
@@ -174,7 +177,7 @@ export class PushPullServer extends EventEmitter<PushPullEvents> {
   }
 
   /** Answers at once if there is news; else holds the request until an event or the timeout. */
-  private longPoll(res: http.ServerResponse, remote: string, after: number): void {
+  private longPoll(req: http.IncomingMessage, res: http.ServerResponse, remote: string, after: number): void {
     const now = this.feed.since(after);
     if (now.events.length > 0 || now.missed > 0) return this.answerPoll(res, remote, 'long-poll', after);
     if (this.waitingPolls >= MAX_WAITING_POLLS) return this.refuse(res, remote, 503, `${MAX_WAITING_POLLS} long polls are waiting already`, { 'Retry-After': '1' });
@@ -183,6 +186,7 @@ export class PushPullServer extends EventEmitter<PushPullEvents> {
     const release = () => {
       if (done) return false;
       done = true;
+      req.socket.off('close', release);
       this.waitingPolls--;
       unsubscribe();
       clearTimeout(timer);
@@ -196,6 +200,7 @@ export class PushPullServer extends EventEmitter<PushPullEvents> {
     const timer = setTimeout(finish, this.options.longPollTimeoutMs ?? LONG_POLL_TIMEOUT_MS);
     this.open.add(finish);
     res.on('close', release); // the client gave up waiting
+    req.socket.once('close', release); // (its connection, even if this response never began)
   }
 
   /** One response that never ends: the catch-up first, then each event as it comes. */
@@ -208,12 +213,14 @@ export class PushPullServer extends EventEmitter<PushPullEvents> {
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
     const { events, missed } = this.feed.since(after);
     let text = formatRetry(SSE_RETRY_MS);
+    // The catch-up may be long (up to the whole history): it does not count against the limit below.
     if (missed > 0) text += formatEvent({ type: 'missed', data: `{"missed":${missed}}` });
     for (const event of events) text += sseEvent(event);
     res.write(text);
+    const limit = MAX_STREAM_BUFFER_BYTES + Buffer.byteLength(text);
     let reason = 'it left';
     const unsubscribe = this.feed.subscribe((event) => {
-      if (res.writableLength > MAX_STREAM_BUFFER_BYTES) {
+      if (res.writableLength > limit) {
         reason = 'it stopped reading what it was sent';
         return void res.destroy();
       }
@@ -258,11 +265,18 @@ export class PushPullServer extends EventEmitter<PushPullEvents> {
     this.streams++;
     ws.on('error', () => {}); // its close reports the end
     const { events, missed } = this.feed.since(after);
-    if (missed > 0) ws.send(`{"missed":${missed}}`);
-    for (const event of events) ws.send(eventJson(event));
+    let catchUpBytes = 0;
+    const send = (text: string) => {
+      catchUpBytes += Buffer.byteLength(text);
+      ws.send(text);
+    };
+    if (missed > 0) send(`{"missed":${missed}}`);
+    for (const event of events) send(eventJson(event));
+    // As for SSE: the catch-up does not count against the limit.
+    const limit = MAX_STREAM_BUFFER_BYTES + catchUpBytes;
     let reason = 'it left';
     const unsubscribe = this.feed.subscribe((event) => {
-      if (ws.bufferedAmount > MAX_STREAM_BUFFER_BYTES) {
+      if (ws.bufferedAmount > limit) {
         reason = 'it stopped reading what it was sent';
         return void ws.terminate();
       }

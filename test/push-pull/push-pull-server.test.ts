@@ -4,6 +4,7 @@
  * Last-Event-ID with nothing lost; refusals; and close() finishing what is open.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { EventFeed, type FeedEvent } from '../../src/push-pull/event-feed.js';
@@ -218,6 +219,25 @@ describe('all four at once', () => {
 });
 
 describe('refusals and closing', () => {
+  // Caught a bug: a stream pipelined behind another never began, so it never closed, and kept
+  // its subscription and its place among the streams after the connection was gone.
+  it('refuses a held request pipelined behind a stream, and forgets the stream when its connection goes', async () => {
+    const { s, feed } = await server();
+    const refused = new Promise((resolve) => s.once('refused', (_remote, status) => resolve(status)));
+    const socket = net.connect(s.port, '127.0.0.1');
+    cleanups.push(() => socket.destroy());
+    socket.on('error', () => {});
+    const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+    socket.write(get('/events') + get('/events') + get('/long-poll'));
+    expect(await refused).toBe(400);
+    await until(() => feed.subscriberCount === 1);
+    socket.destroy();
+    await until(() => feed.subscriberCount === 0);
+    // Its place among the streams is free again: a new stream is served.
+    const stream = await sse(s);
+    expect(stream.res.statusCode).toBe(200);
+  });
+
   it('answers 404 for an unknown path and 405 for another method on a transport', async () => {
     const { s } = await server();
     const notFound = await fetch(`${s.url}/nowhere`);
