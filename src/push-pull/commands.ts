@@ -11,7 +11,7 @@ import { UsageError, formatAddress } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
 import { count, thousands, visible } from '../core/text-view.js';
-import { seededRandom } from '../udp/impairment.js';
+import { seededRandom } from '../core/seeded-random.js';
 import { EventFeed } from './event-feed.js';
 import { compareTransports, summarize, type TransportResult } from './compare.js';
 import { startPushPullServer, type PushPullServer } from './push-pull-server.js';
@@ -120,7 +120,7 @@ async function comparePushPull(opts: CompareCommandOptions, output: Output): Pro
   if (url === undefined) {
     const feed = new EventFeed();
     const server = await startPushPullServer({ host: '127.0.0.1', port: 0, feed });
-    const ticker = new Ticker({ ratePerSecond: opts.rate, random: opts.seed === undefined ? undefined : seededRandom(opts.seed), onTick: (n) => feed.publish(`tick ${n}`, 'tick') });
+    const ticker = feedTicker(feed, opts.rate, opts.seed);
     ticker.start();
     own = { server, ticker };
     url = server.url;
@@ -173,11 +173,7 @@ async function servePushPull(opts: ServeOptions, output: Output): Promise<void> 
   server.on('refused', (remote, status, reason) => output.peer(remote, `refused ${status}: ${reason}`));
   server.on('error', (err) => output.warn(`server error: ${err.message}`));
 
-  const ticker = new Ticker({
-    ratePerSecond: opts.rate,
-    random: opts.seed === undefined ? undefined : seededRandom(opts.seed),
-    onTick: (n) => feed.publish(`tick ${n}`, 'tick'),
-  });
+  const ticker = feedTicker(feed, opts.rate, opts.seed);
   ticker.start();
   // The instructor's lines. stdin may end (a pipe, Ctrl+D) while the server goes on.
   const typed = readline.createInterface({ input: process.stdin, terminal: false });
@@ -194,6 +190,11 @@ async function servePushPull(opts: ServeOptions, output: Output): Promise<void> 
   output.event(
     `push-pull server stopped · ${count(feed.latestId, 'event')}, ${count(polls, 'poll')}, ${count(longPolls, 'long poll')}, ${count(sse, 'SSE stream')}, ${count(ws, 'WebSocket')}`,
   );
+}
+
+/** The ticker that publishes `tick N` into `feed`, repeatable with a --seed. */
+function feedTicker(feed: EventFeed, ratePerSecond: number, seed: number | undefined): Ticker {
+  return new Ticker({ ratePerSecond, random: seed === undefined ? undefined : seededRandom(seed), onTick: (n) => feed.publish(`tick ${n}`, 'tick') });
 }
 
 function transportName(transport: 'sse' | 'ws'): string {

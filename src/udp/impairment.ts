@@ -11,6 +11,7 @@
  * would catch it and the kernel would drop the datagram: that is just loss), bandwidth limits.
  */
 import { UsageError } from '../core/errors.js';
+import { seededRandom } from '../core/seeded-random.js';
 
 export interface ImpairmentSettings {
   /** Probability, 0 to 1, that a datagram is lost. */
@@ -47,21 +48,6 @@ export function isImpaired(settings: Omit<ImpairmentSettings, 'seed'>): boolean 
   return (
     settings.dropRate > 0 || settings.delayMs > 0 || settings.jitterMs > 0 || settings.duplicateRate > 0 || settings.reorderRate > 0
   );
-}
-
-/**
- * mulberry32: a tiny, fast 32-bit generator with good statistical quality for simulations
- * (Tommy Ettinger's public-domain design). Returns numbers in [0, 1).
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Draws the fate of each datagram in turn. */

@@ -1,6 +1,6 @@
 /** The push-pull lab's ticker (src/push-pull/ticker.ts): irregular gaps, bounded, and a clean stop. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { seededRandom } from '../../src/udp/impairment.js';
+import { seededRandom } from '../../src/core/seeded-random.js';
 import { MAX_GAP_FACTOR, MIN_GAP_FACTOR, Ticker, nextGapMs } from '../../src/push-pull/ticker.js';
 
 afterEach(() => {

@@ -12,10 +12,10 @@ import {
   isImpaired,
   parseProbability,
   percent,
-  seededRandom,
   type Fate,
   type ImpairmentSettings,
 } from '../../src/udp/impairment.js';
+import { seededRandom } from '../../src/core/seeded-random.js';
 
 function settings(overrides: Partial<ImpairmentSettings>): ImpairmentSettings {
   return { ...NO_IMPAIRMENT, seed: 7, ...overrides };
