@@ -276,15 +276,7 @@ export async function startEchoServer(extraArgs: readonly string[] = [], port = 
   return { port: Number(match[1]), proc };
 }
 
-/** A port that was free a moment ago: listen on port 0, note the port, close. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort } from '../support/free-port.js';
 
 /** Connects a raw node:net socket to 127.0.0.1:port; destroyed when the test finishes. */
 export async function connectRaw(port: number): Promise<net.Socket> {

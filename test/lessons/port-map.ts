@@ -5,8 +5,9 @@
  * port for the run: in the lesson's text (commands, typed input, expected output) by mapPorts,
  * and in the CLI's defaults through the NETLAB_PORT_MAP test hook (src/core/options.ts).
  */
-import net from 'node:net';
+import type net from 'node:net';
 import { DEFAULT_PORTS } from '../../src/core/ports.js';
+import { listenOnFreePort } from '../support/free-port.js';
 
 /** Default port → the free port used instead during one run. */
 export type PortMap = ReadonlyMap<number, number>;
@@ -38,8 +39,8 @@ export function describePortMap(ports: PortMap, lessonText: string, message: str
 
 /**
  * Allocates one free loopback port for each default port. Every port is held open until all
- * are allocated, so no two are the same; the usual race (someone else binds the port before
- * the lesson's server does) is left to the hang guard to report.
+ * are allocated, so no two are the same. They come from below the ephemeral range, so no
+ * client socket of another test can take one before the lesson's server binds it.
  */
 export async function allocatePortMap(): Promise<PortMap> {
   const defaults = Object.values(DEFAULT_PORTS);
@@ -49,12 +50,4 @@ export async function allocatePortMap(): Promise<PortMap> {
   } finally {
     await Promise.all(servers.map((server) => new Promise((done) => server.close(done))));
   }
-}
-
-function listenOnFreePort(): Promise<net.Server> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => resolve(server));
-  });
 }

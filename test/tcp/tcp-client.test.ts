@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectTcp } from '../../src/tcp/tcp-client.js';
+import { freePort } from '../support/free-port.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -23,14 +24,6 @@ async function rawServer(): Promise<{ port: number; accepted: Promise<net.Socket
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return { port: (server.address() as net.AddressInfo).port, accepted };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('connectTcp', () => {
