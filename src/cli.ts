@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { checkCommand } from './check/check-command.js';
 import { AlreadyReported, NetlabError, UsageError, errnoCode } from './core/errors.js';
 import { Output } from './core/output.js';
 import { demoCommand } from './lessons/demo-command.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
     .addCommand(wsChatCommand())
     .addCommand(wsHandshakeCommand())
     .addCommand(pushPullCommand())
+    .addCommand(checkCommand())
     .addHelpText(
       'after',
       `

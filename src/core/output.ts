@@ -150,6 +150,15 @@ export class Output {
     this.streams.stderr.write(`${lines.join('\n')}\n`);
   }
 
+  /**
+   * A checklist line on stdout (`netlab check`): `✓ text` in green for a pass, `✗ text` in red
+   * for a fail, `- text` dimmed for a step that did not run.
+   */
+  verdict(outcome: 'pass' | 'fail' | 'skipped', text: string): void {
+    const mark = outcome === 'pass' ? this.paint.green('✓') : outcome === 'fail' ? this.paint.red.bold('✗') : this.paint.dim('-');
+    this.write('stdout', `${mark} ${outcome === 'skipped' ? this.paint.dim(text) : text}`);
+  }
+
   /** Only with --verbose: stack traces and internals. */
   debug(text: string): void {
     if (this.verbose) this.write('stderr', this.paint.gray(text));

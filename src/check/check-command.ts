@@ -1,0 +1,109 @@
+/**
+ * `netlab check <lab> [--host H] [--port P]`: grades a server the student wrote, in any
+ * language, with the scripted clients of the lab's checklist (one file per lab in this folder),
+ * and prints each check as it finishes: ✓ or ✗, and for a failure what was seen and a hint
+ * naming the lesson section that teaches the fix. Exit 0 only when every check passes.
+ *
+ * The port defaults to the lab's own, so `netlab check tcp-echo` grades whatever listens where
+ * `netlab tcp-echo serve` would.
+ */
+import { Argument, Command, Option } from 'commander';
+import { argParser, outputFor } from '../core/commands.js';
+import { AlreadyReported, UsageError, formatAddress } from '../core/errors.js';
+import { defaultPort, parseHost, parseInteger } from '../core/options.js';
+import type { Output } from '../core/output.js';
+import { DEFAULT_HOST } from '../core/ports.js';
+import { runChecklist, seconds, type CheckResult, type CheckedLab, type LabChecklist } from './checklist.js';
+import { tcpChatChecklist } from './tcp-chat-check.js';
+import { tcpEchoChecklist } from './tcp-echo-check.js';
+import { udpEchoChecklist } from './udp-echo-check.js';
+import { wsChatChecklist } from './ws-chat-check.js';
+import { wsEchoChecklist } from './ws-echo-check.js';
+
+/** Every lab's checklist, in course order. */
+export const CHECKLISTS: Record<CheckedLab, LabChecklist> = {
+  'tcp-echo': tcpEchoChecklist,
+  'tcp-chat': tcpChatChecklist,
+  'udp-echo': udpEchoChecklist,
+  'ws-echo': wsEchoChecklist,
+  'ws-chat': wsChatChecklist,
+};
+
+/** How long a check waits for what a correct server does at once, unless --wait says. */
+export const DEFAULT_WAIT_MS = 2000;
+
+interface CheckOptions {
+  host: string;
+  port?: number;
+  path: string;
+  wait: number;
+}
+
+export function checkCommand(): Command {
+  return new Command('check')
+    .description("grade a server you wrote (in any language) with the lab's scripted clients")
+    .addArgument(new Argument('[lab]', 'the lab whose server to check').choices(Object.keys(CHECKLISTS)))
+    .addOption(new Option('--host <host>', 'where your server runs').default(DEFAULT_HOST).argParser(argParser(parseHost)))
+    .addOption(new Option('--port <port>', "your server's port, 1 to 65535 (default: the lab's own)").argParser(argParser((v) => parseInteger('--port', v, 1, 65535))))
+    .addOption(new Option('--path <path>', 'the WebSocket labs: the endpoint path').default('/ws').argParser(argParser(parsePath)))
+    .addOption(
+      new Option('--wait <ms>', 'how long to wait for each answer, 100 to 60000 ms')
+        .default(DEFAULT_WAIT_MS)
+        .argParser(argParser((v) => parseInteger('--wait', v, 100, 60_000))),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  netlab check                          list the labs and what each checks
+  netlab check tcp-echo                 your echo server on 127.0.0.1:${defaultPort('tcp-echo')}
+  netlab check tcp-chat --port 5000     your chat server on another port
+  netlab check ws-echo --path /echo     a WebSocket endpoint that is not /ws
+  netlab check udp-echo --host 192.168.1.20 --wait 5000
+Exit status: 0 when every check passes, 1 when one fails.`,
+    )
+    .action(async (lab: CheckedLab | undefined, opts: CheckOptions, command: Command) => {
+      const output = outputFor(command);
+      if (lab === undefined) return listChecklists(output);
+      const checklist = CHECKLISTS[lab];
+      const target = { host: opts.host, port: opts.port ?? defaultPort(lab), path: opts.path };
+      const where = lab.startsWith('ws-') ? `ws://${formatAddress(target.host, target.port)}${target.path}` : formatAddress(target.host, target.port);
+      output.event(`checking the ${lab} server at ${where} (${checklist.checks.length} checks, waiting up to ${seconds(opts.wait)} for each answer)`);
+      const results = await runChecklist(checklist.checks, { target, waitMs: opts.wait, onResult: (result) => printResult(output, result) });
+      const passed = results.filter((r) => r.status === 'pass').length;
+      if (passed === results.length) {
+        output.event(`all ${results.length} checks passed`);
+        return;
+      }
+      const failed = results.filter((r) => r.status === 'fail').length;
+      const skipped = results.length - passed - failed;
+      output.event(`${passed} of ${results.length} checks passed; ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+      throw new AlreadyReported(`${failed} checks failed`);
+    });
+}
+
+function listChecklists(output: Output): void {
+  output.data('Checks (run one with `netlab check <lab> [--host H] [--port P]`):');
+  for (const checklist of Object.values(CHECKLISTS)) output.data(`  ${checklist.lab.padEnd(9)} ${checklist.summary}`);
+}
+
+function printResult(output: Output, result: CheckResult): void {
+  switch (result.status) {
+    case 'pass':
+      return output.verdict('pass', result.detail ? `${result.title} (${result.detail})` : result.title);
+    case 'fail':
+      output.verdict('fail', result.title);
+      output.data(`    ${result.problem}`);
+      return output.data(`    hint: ${result.hint}`);
+    case 'skipped':
+      return output.verdict('skipped', `${result.title} (${result.reason})`);
+  }
+}
+
+/** --path: an absolute path such as /ws, without spaces. */
+function parsePath(value: string): string {
+  if (!/^\/[^\s?#]*$/.test(value)) {
+    throw new UsageError(`--path must start with "/" and hold no spaces, such as /ws, not "${value}".`);
+  }
+  return value;
+}
