@@ -43,9 +43,24 @@ export function addAddressOptions(cmd: Command, lab: LabName, role: 'server' | '
     role === 'server'
       ? new Option('--port <port>', 'port to listen on, 0 to 65535 (0 = any free port)').argParser(argParser(parsePort))
       : new Option('--port <port>', 'server port, 1 to 65535').argParser(argParser((v) => parseInteger('--port', v, 1, 65535)));
-  return cmd
+  cmd
     .addOption(new Option('--host <host>', hostHelp).default(DEFAULT_HOST).argParser(argParser(parseHost)))
     .addOption(port.default(defaultPort(lab)));
+  if (role === 'client') return cmd;
+  return cmd.addOption(new Option('--lan', `the whole classroom: the same as --host ${LAN_HOST}`)).hook('preAction', applyLan);
+}
+
+/** What --lan listens on: every IPv4 interface. */
+export const LAN_HOST = '0.0.0.0';
+
+/** --lan is --host 0.0.0.0 by a friendlier name; with a --host of its own it is a usage error. */
+function applyLan(cmd: Command): void {
+  if (cmd.getOptionValue('lan') !== true) return;
+  const host = cmd.getOptionValue('host') as string;
+  if (cmd.getOptionValueSource('host') === 'cli' && host !== LAN_HOST) {
+    throw new UsageError(`--lan listens on every interface (--host ${LAN_HOST}); it cannot be used with --host ${host}.`);
+  }
+  cmd.setOptionValueWithSource('host', LAN_HOST, 'implied');
 }
 
 /** The Output for this invocation, honouring --no-color, NO_COLOR and --verbose. */
@@ -78,6 +93,23 @@ export function announceReach(output: Output, host: string, port: number, connec
     const command = typeof connectCommand === 'string' ? `${connectCommand} --host ${address} --port ${port}` : connectCommand(address);
     output.note(`students connect with: ${command}`);
   }
+}
+
+/**
+ * A chat server's live count for the instructor (status-line.ts): `render()` redrawn whenever
+ * the server emits one of `events`, on terminals only. Returns what ends it, called before the
+ * server's last line.
+ */
+export function showLiveCount(
+  output: Output,
+  server: { on(event: never, listener: () => void): unknown },
+  events: readonly string[],
+  render: () => string,
+): () => void {
+  const status = output.showStatus(() => `${render()} · Ctrl+C stops`);
+  if (!status) return () => {};
+  for (const event of events) server.on(event as never, () => status.update());
+  return () => status.close();
 }
 
 /**

@@ -84,7 +84,7 @@ export function explainNetworkError(err: unknown, ctx: ErrorContext): NetlabErro
     case 'EADDRNOTAVAIL':
       return sentence(
         `${ctx.host} is not an address of this machine, so nothing can ${ctx.operation === 'listen' ? 'listen' : 'bind'} there.`,
-        `use 127.0.0.1 for this machine only, or --host 0.0.0.0 to accept connections from the network.`,
+        `use 127.0.0.1 for this machine only, or --lan (--host 0.0.0.0) to accept connections from the network.`,
       );
     case 'ECONNREFUSED':
       return sentence(`nothing is listening on ${where} (connection refused).`, `is the server running? ${capitalize(start)}.`);

@@ -19,6 +19,7 @@
  * flushes the batch, so the two streams stay in order.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
+import { StatusLine } from './status-line.js';
 
 /** Where Output writes; process.stdout/stderr in the CLI, collectors in tests. */
 export interface OutputStreams {
@@ -90,6 +91,26 @@ export class Output {
   attach(sink: LineSink | undefined): void {
     this.flush();
     this.sink = sink;
+  }
+
+  /**
+   * A live status line under the log (status-line.ts), showing what `render` returns; only
+   * when stdout and stderr are terminals, else undefined. Call update() when its numbers change
+   * and close() before the last lines.
+   */
+  showStatus(render: () => string): { update(): void; close(): void } | undefined {
+    if (!StatusLine.possible(this.streams) || this.sink) return undefined;
+    this.flush(); // what waits for this turn goes above the status, not after it
+    const stderr = this.streams.stderr as { columns?: number };
+    const status = new StatusLine(this.streams, () => this.paint.inverse(` ${render()} `), () => stderr.columns ?? 80);
+    this.attach(status);
+    return {
+      update: () => status.update(),
+      close: () => {
+        if (this.sink === status) this.attach(undefined);
+        status.close();
+      },
+    };
   }
 
   /** Writes the stdout lines waiting for the end of this event-loop turn, now. */

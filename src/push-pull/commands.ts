@@ -50,7 +50,7 @@ Type a line and press Enter to publish it as the instructor's event.
 Examples:
   netlab push-pull serve                     http://127.0.0.1:${defaultPort('push-pull')}/, four panels side by side
   netlab push-pull serve --rate 5            five ticks a second, on average
-  netlab push-pull serve --host 0.0.0.0      the whole classroom on one feed`,
+  netlab push-pull serve --lan               the whole classroom on one feed`,
     )
     .action((opts: ServeOptions, command: Command) => servePushPull(opts, outputFor(command)));
 

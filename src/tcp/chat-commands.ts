@@ -5,7 +5,8 @@
  */
 import { Command, Option } from 'commander';
 import { runClientSession } from '../core/client-session.js';
-import { addAddressOptions, announceReach, argParser, networkError, outputFor, untilInterrupted } from '../core/commands.js';
+import { addAddressOptions, announceReach, argParser, networkError, outputFor, showLiveCount, untilInterrupted } from '../core/commands.js';
+import { count } from '../core/text-view.js';
 import { addTraceOptions, tracerFor, type TraceOptions } from '../core/trace.js';
 import { tcpTap } from './tcp-trace.js';
 import { UsageError, formatAddress, type ErrorContext } from '../core/errors.js';
@@ -71,7 +72,7 @@ Join with netlab tcp-chat connect, nc or telnet: the protocol is lines of text.
 
 Examples:
   netlab tcp-chat serve                        listen on 127.0.0.1:${defaultPort('tcp-chat')}
-  netlab tcp-chat serve --host 0.0.0.0 --quiet the whole classroom in one chat
+  netlab tcp-chat serve --lan --quiet          the whole classroom in one chat
   netlab tcp-chat serve --idle-timeout 300     drop clients silent for 5 minutes
   netlab tcp-chat serve --trace                every read and write, in hex`,
     )
@@ -119,8 +120,11 @@ async function serveChat(opts: ServeOptions, output: Output): Promise<void> {
   output.event(`tcp-chat server listening on ${formatAddress(server.host, server.port)}`);
   announceReach(output, server.host, server.port, 'netlab tcp-chat connect');
   logChatServer(server, output, { quiet: opts.quiet });
+  const { room } = server;
+  const endCount = showLiveCount(output, server, ['join', 'leave', 'message'], () => `${room.online} online · ${count(room.totals.messages, 'message')}`);
 
   await untilInterrupted(output, () => server.close());
+  endCount();
   output.event(`tcp-chat server stopped · ${chatTotals(server.room.totals)}`);
 }
 

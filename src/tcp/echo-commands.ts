@@ -56,7 +56,7 @@ Examples:
   netlab tcp-echo serve                      listen on 127.0.0.1:${defaultPort('tcp-echo')}
   netlab tcp-echo serve --port 0             any free port (printed on the first line)
   netlab tcp-echo serve --one-at-a-time      see why a sequential server stalls everyone
-  netlab tcp-echo serve --host 0.0.0.0       let the whole classroom connect
+  netlab tcp-echo serve --lan                let the whole classroom connect
   netlab tcp-echo serve --trace              every read and write, in hex`,
     )
     .action((opts: ServeOptions, command: Command) => serveEcho(opts, outputFor(command)));

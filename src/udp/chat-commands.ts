@@ -4,7 +4,8 @@
  * the datagrams chat-protocol.ts.
  */
 import { Command, Option } from 'commander';
-import { addAddressOptions, announceReach, argParser, networkError, outputFor, untilInterrupted } from '../core/commands.js';
+import { addAddressOptions, announceReach, argParser, networkError, outputFor, showLiveCount, untilInterrupted } from '../core/commands.js';
+import { count } from '../core/text-view.js';
 import { formatAddress } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
@@ -92,8 +93,10 @@ async function serveUdpChat(opts: ServeOptions, output: Output): Promise<void> {
   announceReach(output, server.host, server.port, 'netlab udp-chat connect');
   announceImpairment(output, impairment, opts.seed !== undefined, ' for messages');
   logUdpChatServer(server, output, { quiet: opts.quiet, memberTimeoutMs });
+  const endCount = showLiveCount(output, server, ['join', 'leave', 'message'], () => `${server.online} online · ${count(server.totals.messages, 'message')}`);
 
   await untilInterrupted(output, () => server.close());
+  endCount();
   output.event(`udp-chat server stopped · ${udpChatTotals(server.totals)}`);
 }
 

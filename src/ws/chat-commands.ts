@@ -4,7 +4,8 @@
  * chat-protocol.ts) on ws-listener.ts; the client is chat-client.ts with chat-session.ts.
  */
 import { Command, Option } from 'commander';
-import { addAddressOptions, argParser, networkError, outputFor, untilInterrupted } from '../core/commands.js';
+import { addAddressOptions, argParser, networkError, outputFor, showLiveCount, untilInterrupted } from '../core/commands.js';
+import { count } from '../core/text-view.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
 import { logWsChatServer, wsChatTotals } from './chat-log.js';
@@ -43,7 +44,7 @@ export function wsChatCommand(): Command {
       `
 Examples:
   netlab ws-chat serve                        ws://127.0.0.1:${defaultPort('ws-chat')}/ws, page at http://127.0.0.1:${defaultPort('ws-chat')}/
-  netlab ws-chat serve --host 0.0.0.0 --quiet the whole classroom in one chat
+  netlab ws-chat serve --lan --quiet          the whole classroom in one chat
   netlab ws-chat serve --rate 2               see the rate limit at work`,
     )
     .action((opts: ServeOptions, command: Command) => serveWsChat(opts, outputFor(command)));
@@ -65,7 +66,15 @@ async function serveWsChat(opts: ServeOptions, output: Output): Promise<void> {
   });
   announceWsServer(output, 'ws-chat', server, opts);
   logWsChatServer(server, output, { quiet: opts.quiet });
+  const { manager } = server;
+  const endCount = showLiveCount(
+    output,
+    server,
+    ['join', 'leave', 'message'],
+    () => `${count(manager.userCount, 'user')} online in ${count(manager.roomCount, 'room')} · ${count(manager.totals.messages, 'message')}`,
+  );
 
   await untilInterrupted(output, () => server.close());
+  endCount();
   output.event(`ws-chat server stopped · ${wsChatTotals(server)}`);
 }

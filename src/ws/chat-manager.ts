@@ -100,6 +100,11 @@ export class ChatManager {
     return this.users.size;
   }
 
+  /** How many rooms have someone in them. */
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
   /** Acts on one valid message from a connection. */
   handle(conn: ChatConnection, message: ClientMessage): void {
     if (message.type === 'join') return this.join(conn, message);

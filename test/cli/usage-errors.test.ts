@@ -56,3 +56,12 @@ describe('an unknown option', () => {
     expect(stderr).not.toMatch(STACK_FRAME);
   });
 });
+
+describe('--lan with a --host of its own', () => {
+  it('exits 2 before listening, saying the two disagree', async () => {
+    const { code, stdout, stderr } = await runCli(['tcp-chat', 'serve', '--lan', '--host', '127.0.0.1']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe('error: --lan listens on every interface (--host 0.0.0.0); it cannot be used with --host 127.0.0.1.\n');
+  });
+});
