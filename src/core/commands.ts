@@ -6,7 +6,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { NetlabError, UsageError, explainNetworkError, type ErrorContext } from './errors.js';
-import { isWildcard, lanAddresses } from './network-info.js';
+import { isWildcard, lanAddresses, type LanAddress } from './network-info.js';
 import { defaultPort, parseHost, parseInteger, parsePort } from './options.js';
 import { Output } from './output.js';
 import { onInterrupt, type Interrupts } from './shutdown.js';
@@ -79,19 +79,25 @@ export function networkError(err: unknown, ctx: ErrorContext): Error {
 }
 
 /**
- * `--host 0.0.0.0` exposes the server to the network: say so, and print what students type:
- * `connectCommand --host ADDRESS --port PORT`, or what `connectCommand(ADDRESS)` returns for a
- * lab whose client takes a URL. Goes to stderr so the first stdout line stays the parseable
- * "listening on" line.
+ * `--host 0.0.0.0` (or --lan) exposes the server to the network: say so, and print what
+ * students type: `connectCommand --host ADDRESS --port PORT`, or what `connectCommand(ADDRESS)`
+ * returns for a lab whose client takes a URL; one line per LAN address, naming its interface
+ * when there are several (Wi-Fi and a cable, or a virtual machine's bridge). Goes to stderr so
+ * the first stdout line stays the parseable "listening on" line.
  */
-export function announceReach(output: Output, host: string, port: number, connectCommand: string | ((address: string) => string)): void {
+export function announceReach(
+  output: Output,
+  host: string,
+  port: number,
+  connectCommand: string | ((address: string) => string),
+  addresses: readonly LanAddress[] = lanAddresses(),
+): void {
   if (!isWildcard(host)) return;
   output.warn(`listening on every network interface: anyone on this network can connect.`);
-  const addresses = lanAddresses();
   if (addresses.length === 0) output.note('this machine has no network address besides loopback right now.');
-  for (const address of addresses) {
+  for (const { address, interface: name } of addresses) {
     const command = typeof connectCommand === 'string' ? `${connectCommand} --host ${address} --port ${port}` : connectCommand(address);
-    output.note(`students connect with: ${command}`);
+    output.note(`students connect with${addresses.length > 1 ? ` (${name})` : ''}: ${command}`);
   }
 }
 

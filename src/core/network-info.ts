@@ -9,12 +9,18 @@ export function isWildcard(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '[::]';
 }
 
-/** This machine's non-internal IPv4 addresses (what students type), e.g. ['192.168.1.20']. */
-export function lanAddresses(): string[] {
-  const found: string[] = [];
-  for (const list of Object.values(os.networkInterfaces())) {
+/** A non-internal IPv4 address of this machine and the interface that has it. */
+export interface LanAddress {
+  address: string;
+  interface: string;
+}
+
+/** This machine's non-internal IPv4 addresses (what students type), e.g. 192.168.1.20 on wlan0. */
+export function lanAddresses(): LanAddress[] {
+  const found: LanAddress[] = [];
+  for (const [name, list] of Object.entries(os.networkInterfaces())) {
     for (const address of list ?? []) {
-      if (address.family === 'IPv4' && !address.internal) found.push(address.address);
+      if (address.family === 'IPv4' && !address.internal) found.push({ address: address.address, interface: name });
     }
   }
   return found;
