@@ -9,6 +9,7 @@ import { checkCommand } from './check/check-command.js';
 import { AlreadyReported, NetlabError, UsageError, errnoCode } from './core/errors.js';
 import { Output } from './core/output.js';
 import { demoCommand } from './lessons/demo-command.js';
+import { lessonCommand, lessonsCommand } from './lessons/lesson-command.js';
 import { pushPullCommand } from './push-pull/commands.js';
 import { tcpChatCommand } from './tcp/chat-commands.js';
 import { tcpEchoCommand } from './tcp/echo-commands.js';
@@ -34,6 +35,8 @@ export function buildProgram(): Command {
     .version(version, '-V, --version')
     .option('--no-color', 'plain output without colours (NO_COLOR=1 does the same)')
     .option('--verbose', 'more detail, and stack traces on errors')
+    .addCommand(lessonsCommand())
+    .addCommand(lessonCommand())
     .addCommand(demoCommand())
     .addCommand(tcpEchoCommand())
     .addCommand(tcpChatCommand())
@@ -47,9 +50,10 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       `
-Lessons: lessons/; start with 00-overview.md, then 01-tcp-echo.md
+Lessons: \`netlab lessons\` lists them; start with \`netlab lesson 0\`, then \`netlab lesson 1\`
 
 Examples:
+  netlab lesson 1 --step 3      one step of lesson 01, in this terminal
   netlab demo tcp-echo          a server and a client in one terminal
   netlab tcp-echo serve         lesson 01: start the echo server...
   netlab tcp-echo connect       ...and connect to it from a second terminal
@@ -58,6 +62,7 @@ Examples:
   netlab ws-echo serve          lesson 04: WebSocket, and a page for the browser
   netlab ws-chat serve          lesson 05: rooms, users, clients that reconnect
   netlab push-pull serve        lesson 06: one feed, polled and pushed
+  netlab check tcp-echo         grade the echo server you wrote, in any language
   netlab tcp-echo serve --help  every option of a command, with examples`,
     );
   // Settings that commander copies only to subcommands made with .command(), not addCommand().
