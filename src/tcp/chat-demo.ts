@@ -4,10 +4,11 @@
  * alice leaves, and the server shuts down. Each line is tagged with who printed it.
  *
  * Each step waits for what it caused to arrive before the next, so the output reads the same
- * on every run.
+ * on every run. With --slow each join and each typed line waits for the pace first (demo-pace.ts).
  */
 import { LineFramer } from '../core/line-framer.js';
 import type { Output } from '../core/output.js';
+import type { DemoPace } from '../lessons/demo-pace.js';
 import { chatTotals, logChatServer } from './chat-log.js';
 import { startChatServer } from './chat-server.js';
 import { connectTcp, type TcpClient } from './tcp-client.js';
@@ -18,7 +19,12 @@ class Participant {
   private readonly lines: string[] = [];
   private waiting: { text: string; resolve: () => void } | undefined;
 
-  private constructor(readonly tag: string, private readonly client: TcpClient, private readonly output: Output) {
+  private constructor(
+    readonly tag: string,
+    private readonly client: TcpClient,
+    private readonly output: Output,
+    private readonly pace: DemoPace,
+  ) {
     client.on('data', (chunk) => {
       for (const item of this.framer.push(chunk)) {
         if (item.kind !== 'line') continue;
@@ -29,14 +35,17 @@ class Participant {
     });
   }
 
-  static async join(tag: string, port: number, output: Output): Promise<Participant> {
-    const participant = new Participant(tag, await connectTcp({ host: '127.0.0.1', port }), output);
+  /** Waits for the pace, connects, and resolves once the server's welcome has arrived. */
+  static async join(tag: string, port: number, output: Output, pace: DemoPace): Promise<Participant> {
+    await pace.step();
+    const participant = new Participant(tag, await connectTcp({ host: '127.0.0.1', port }), output, pace);
     await participant.expect('welcome');
     return participant;
   }
 
-  /** Types a line, then waits until `until` arrives at `at` (by default, this participant). */
+  /** After the pace, types a line, then waits until `until` arrives at `at` (by default, this participant). */
   async say(line: string, until?: { at?: Participant; text: string }): Promise<void> {
+    await this.pace.step();
     this.output.sent(line, this.tag);
     await this.client.send(`${line}\n`);
     if (until) await (until.at ?? this).expect(until.text);
@@ -53,20 +62,20 @@ class Participant {
   }
 }
 
-export async function runTcpChatDemo(output: Output): Promise<void> {
+export async function runTcpChatDemo(output: Output, pace: DemoPace): Promise<void> {
   const server = await startChatServer({ host: '127.0.0.1', port: 0 });
   try {
     output.event(`tcp-chat server listening on 127.0.0.1:${server.port}`, 'server');
     logChatServer(server, output, { tag: 'server' });
 
-    const alice = await Participant.join('alice', server.port, output);
+    const alice = await Participant.join('alice', server.port, output, pace);
     await alice.say('/nick alice', { text: 'is now alice' });
-    const bob = await Participant.join('bob', server.port, output);
+    const bob = await Participant.join('bob', server.port, output, pace);
     await bob.say('/nick bob', { at: alice, text: 'is now bob' });
     await alice.say('hi bob!', { at: bob, text: 'alice: hi bob!' });
     await bob.say('hi alice. anyone else here?', { at: alice, text: 'anyone else' });
 
-    const carol = await Participant.join('carol', server.port, output);
+    const carol = await Participant.join('carol', server.port, output, pace);
     await carol.say('/nick carol', { at: bob, text: 'is now carol' });
     await carol.say('/me waves', { at: bob, text: '* carol waves' });
     await bob.say('/msg carol welcome! (only you see this)', { at: carol, text: 'bob (private)' });
@@ -75,6 +84,7 @@ export async function runTcpChatDemo(output: Output): Promise<void> {
     await alice.say('/quit', { at: carol, text: 'alice left' });
     await alice.closed();
     await bob.expect('alice left');
+    await pace.step(); // before the server shuts down
   } finally {
     await server.close();
   }

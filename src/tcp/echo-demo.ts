@@ -5,9 +5,11 @@
  *
  * The script shows three things: a line echoed; two lines sent in one write arriving as one
  * read (TCP is a byte stream: a read is not a message); and the close handshake (FIN each way).
+ * With --slow it waits before the connect, before each write and before the FIN (demo-pace.ts).
  */
 import type { Output } from '../core/output.js';
 import { bytes, visible } from '../core/text-view.js';
+import type { DemoPace } from '../lessons/demo-pace.js';
 import { logEchoServer } from './echo-log.js';
 import { startEchoServer } from './echo-server.js';
 import { connectTcp } from './tcp-client.js';
@@ -18,13 +20,14 @@ const CLIENT = 'client';
 /** What the client sends; each entry is one write(). */
 const WRITES = ['hello\n', 'TCP is a byte stream\n', 'two lines\nin one write\n'];
 
-export async function runTcpEchoDemo(output: Output): Promise<void> {
+export async function runTcpEchoDemo(output: Output, pace: DemoPace): Promise<void> {
   const server = await startEchoServer({ host: '127.0.0.1', port: 0 });
   try {
     output.event(`tcp-echo server listening on 127.0.0.1:${server.port}`, SERVER);
     logEchoServer(server, output, { tag: SERVER });
     const serverSawClose = new Promise<void>((resolve) => server.once('close', () => resolve()));
 
+    await pace.step();
     const client = await connectTcp({ host: '127.0.0.1', port: server.port });
     output.event(`connected to ${client.remote} from ${client.local}`, CLIENT);
     let received = Buffer.alloc(0);
@@ -35,6 +38,7 @@ export async function runTcpEchoDemo(output: Output): Promise<void> {
     });
 
     for (const text of WRITES) {
+      await pace.step();
       for (const line of text.split('\n').slice(0, -1)) output.sent(visible(line), CLIENT);
       const expected = received.length + Buffer.byteLength(text);
       const echoed = new Promise<void>((resolve) => (waiting = () => received.length >= expected && resolve()));
@@ -44,6 +48,7 @@ export async function runTcpEchoDemo(output: Output): Promise<void> {
       for (const line of reply.split('\n').slice(0, -1)) output.received(visible(line), CLIENT);
     }
 
+    await pace.step();
     output.event('done: sending FIN (socket.end())', CLIENT);
     client.end();
     await Promise.all([client.whenClosed(), serverSawClose]);

@@ -7,9 +7,11 @@
  * and gets its history, a private message, then the server restarts on the same port. Nobody
  * tells the clients what to do: they see the close, back off, reconnect, rejoin with their
  * name and room, and alice's message typed during the outage arrives once she is back.
+ * With --slow it waits before each join, each typed line, the restart and the goodbyes.
  */
 import { once } from 'node:events';
 import type { Output } from '../core/output.js';
+import type { DemoPace } from '../lessons/demo-pace.js';
 import { describeCloseCode } from './close-codes.js';
 import { logWsChatServer, wsChatTotals } from './chat-log.js';
 import { describeFailure, openChatClient, type ChatClient, type ChatRequest } from './chat-client.js';
@@ -23,31 +25,36 @@ const DEMO_BACKOFF = { firstMs: 400, maxMs: 3000 };
 /** How long the server stays down: long enough to see a failed attempt or two. */
 const DOWNTIME_MS = 1500;
 
-export async function runWsChatDemo(output: Output): Promise<void> {
+export async function runWsChatDemo(output: Output, pace: DemoPace): Promise<void> {
   let server = await start(0, output);
   const port = server.port;
+  await pace.step();
   const alice = await join(server.url, 'alice', 'lobby', output);
+  await pace.step();
   const bob = await join(server.url, 'bob', 'games', output);
   try {
-    await say(alice, 'alice', { type: 'message', text: 'anyone in the lobby?' }, output);
-    await say(bob, 'bob', { type: 'message', text: 'games is quiet too' }, output);
-    await say(bob, 'bob', { type: 'join', room: 'lobby' }, output);
-    await say(bob, 'bob', { type: 'message', text: 'found you' }, output);
-    await say(bob, 'bob', { type: 'private', to: 'alice', text: 'the server restarts now' }, output);
+    await say(alice, 'alice', { type: 'message', text: 'anyone in the lobby?' }, output, pace);
+    await say(bob, 'bob', { type: 'message', text: 'games is quiet too' }, output, pace);
+    await say(bob, 'bob', { type: 'join', room: 'lobby' }, output, pace);
+    await say(bob, 'bob', { type: 'message', text: 'found you' }, output, pace);
+    await say(bob, 'bob', { type: 'private', to: 'alice', text: 'the server restarts now' }, output, pace);
 
+    await pace.step();
     output.event('restarting: close() sends every client 1001 "server shutting down"', SERVER);
     const lost = Promise.all([once(alice, 'lost'), once(bob, 'lost')]);
     await server.close();
     output.event(`ws-chat server stopped · ${wsChatTotals(server)}`, SERVER);
     await lost;
-    await say(alice, 'alice', { type: 'message', text: 'typed while the server was down' }, output);
+    await say(alice, 'alice', { type: 'message', text: 'typed while the server was down' }, output, pace);
     await new Promise((resolve) => setTimeout(resolve, DOWNTIME_MS));
+    await pace.step();
     const restored = Promise.all([once(alice, 'restored'), once(bob, 'restored')]);
     server = await start(port, output);
     await restored;
     await alice.settled();
-    await say(bob, 'bob', { type: 'message', text: 'got it, we are both back' }, output);
+    await say(bob, 'bob', { type: 'message', text: 'got it, we are both back' }, output, pace);
     await new Promise((resolve) => setImmediate(resolve));
+    await pace.step();
   } finally {
     await Promise.all([alice.close(), bob.close()]);
     await server.close();
@@ -80,8 +87,9 @@ async function join(url: string, name: string, room: string, output: Output): Pr
   return client;
 }
 
-/** Sends one request as typed, and waits for the server's answer to it. */
-async function say(client: ChatClient, name: string, request: ChatRequest, output: Output): Promise<void> {
+/** After the pace, sends one request as typed, and waits for the server's answer to it. */
+async function say(client: ChatClient, name: string, request: ChatRequest, output: Output, pace: DemoPace): Promise<void> {
+  await pace.step();
   const typed =
     request.type === 'message'
       ? request.text
