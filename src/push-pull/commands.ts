@@ -10,10 +10,11 @@ import { addAddressOptions, announceReach, argParser, networkError, outputFor, u
 import { UsageError, formatAddress } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
-import { count, thousands, visible } from '../core/text-view.js';
+import { thousands } from '../core/text-view.js';
 import { seededRandom } from '../core/seeded-random.js';
 import { EventFeed } from './event-feed.js';
 import { compareTransports, summarize, type TransportResult } from './compare.js';
+import { logPushPullServer, pushPullTotals } from './push-pull-log.js';
 import { startPushPullServer, type PushPullServer } from './push-pull-server.js';
 import { Ticker } from './ticker.js';
 
@@ -165,13 +166,7 @@ async function servePushPull(opts: ServeOptions, output: Output): Promise<void> 
   announceReach(output, server.host, server.port, (address) => `open http://${formatAddress(address, server.port)}/`);
   output.note(`ticking about ${opts.rate} a second; type a line and press Enter to publish it`);
 
-  if (!opts.quiet) feed.subscribe((event) => output.event(`#${event.id} ${event.source}: ${visible(event.text)}`));
-  server.on('subscribed', (transport, remote, after) =>
-    output.peer(remote, `${transportName(transport)} open${after > 0 ? `, resuming after #${after}` : ''}`),
-  );
-  server.on('unsubscribed', (transport, remote, reason) => output.peer(remote, `${transportName(transport)} closed: ${reason}`));
-  server.on('refused', (remote, status, reason) => output.peer(remote, `refused ${status}: ${reason}`));
-  server.on('error', (err) => output.warn(`server error: ${err.message}`));
+  logPushPullServer(server, feed, output, { quiet: opts.quiet });
 
   const ticker = feedTicker(feed, opts.rate, opts.seed);
   ticker.start();
@@ -186,17 +181,10 @@ async function servePushPull(opts: ServeOptions, output: Output): Promise<void> 
     typed.close();
     await server.close();
   });
-  const { polls, longPolls, sse, ws } = server.totals;
-  output.event(
-    `push-pull server stopped · ${count(feed.latestId, 'event')}, ${count(polls, 'poll')}, ${count(longPolls, 'long poll')}, ${count(sse, 'SSE stream')}, ${count(ws, 'WebSocket')}`,
-  );
+  output.event(`push-pull server stopped · ${pushPullTotals(server, feed)}`);
 }
 
 /** The ticker that publishes `tick N` into `feed`, repeatable with a --seed. */
 function feedTicker(feed: EventFeed, ratePerSecond: number, seed: number | undefined): Ticker {
   return new Ticker({ ratePerSecond, random: seed === undefined ? undefined : seededRandom(seed), onTick: (n) => feed.publish(`tick ${n}`, 'tick') });
-}
-
-function transportName(transport: 'sse' | 'ws'): string {
-  return transport === 'sse' ? 'SSE stream' : 'WebSocket';
 }
