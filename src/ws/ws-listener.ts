@@ -226,7 +226,9 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
     const version = req.headers['sec-websocket-version'];
     if (version !== undefined && version !== WEBSOCKET_VERSION) {
       this.emit('refused', { remote, status: 426, reason: `Sec-WebSocket-Version ${version}: only ${WEBSOCKET_VERSION} is spoken here` });
-      const headers = { Upgrade: 'websocket', 'Sec-WebSocket-Version': WEBSOCKET_VERSION }; // 426 "MUST send an Upgrade header"
+      // RFC 9110, section 7.8: a 426 "MUST send an Upgrade header field", and a sender of Upgrade
+      // "MUST also send an "upgrade" connection option in the Connection header field".
+      const headers = { Connection: 'Upgrade, close', Upgrade: 'websocket', 'Sec-WebSocket-Version': WEBSOCKET_VERSION };
       return refuse(socket, 426, `this server speaks WebSocket version ${WEBSOCKET_VERSION} only`, headers);
     }
     // Read now, so the callback below does not keep the whole request alive with the connection.
@@ -278,12 +280,13 @@ function clientErrorAnswer(code: string | undefined): { status: number; body: st
 function refuse(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
   if (!socket.writable) return void socket.destroy();
   const body = `${message}\n`;
+  const { Connection: connection = 'close', ...others } = headers;
   const lines = [
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`,
-    'Connection: close',
+    `Connection: ${connection}`,
     'Content-Type: text/plain; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
-    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+    ...Object.entries(others).map(([name, value]) => `${name}: ${value}`),
   ];
   socket.once('finish', () => socket.destroy());
   socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);

@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { OPCODES, closePayload, readClosePayload } from '../../src/ws/frame.js';
-import { acceptFor } from '../../src/ws/handshake.js';
+import { acceptFor, type ResponseHead } from '../../src/ws/handshake.js';
 import { MAX_FRAGMENTS } from '../../src/ws/ws-listener.js';
 import { RawPeer, echoServer, nextMessage, waitUntil, wsClient } from './ws-support.js';
 
@@ -139,6 +139,7 @@ describe('ws-echo server', () => {
   it('answers bad handshakes with a 4xx and no crash: wrong path 404, no key 400, version 12 426, POST 405', async () => {
     const server = await echoServer();
     const statuses: number[] = [];
+    const heads: ResponseHead[] = [];
     for (const request of [
       'GET /nope HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
       'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n',
@@ -147,9 +148,14 @@ describe('ws-echo server', () => {
     ]) {
       const peer = await RawPeer.connect(server.port);
       peer.write(request);
-      statuses.push((await peer.head()).status);
+      heads.push(await peer.head());
+      statuses.push(heads.at(-1)!.status);
     }
     expect(statuses).toEqual([404, 400, 426, 405]);
+    // RFC 9110, section 7.8: Upgrade in a response comes with "upgrade" in Connection.
+    expect(heads[2]!.headers.get('connection')).toBe('Upgrade, close');
+    expect(heads[2]!.headers.get('upgrade')).toBe('websocket');
+    expect(heads[0]!.headers.get('connection')).toBe('close');
   });
 
   it('answers a request with bare LF line ends 400, says why, and reports it (nc without -C sends those)', async () => {
