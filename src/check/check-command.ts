@@ -12,6 +12,7 @@ import { argParser, outputFor } from '../core/commands.js';
 import { AlreadyReported, UsageError, formatAddress } from '../core/errors.js';
 import { defaultPort, parseHost, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
+import { wrapWords } from '../core/text-view.js';
 import { DEFAULT_HOST } from '../core/ports.js';
 import { runChecklist, seconds, type CheckResult, type CheckedLab, type LabChecklist } from './checklist.js';
 import { tcpChatChecklist } from './tcp-chat-check.js';
@@ -68,7 +69,8 @@ Exit status: 0 when every check passes, 1 when one fails.`,
       const checklist = CHECKLISTS[lab];
       const target = { host: opts.host, port: opts.port ?? defaultPort(lab), path: opts.path };
       const where = lab.startsWith('ws-') ? `ws://${formatAddress(target.host, target.port)}${target.path}` : formatAddress(target.host, target.port);
-      output.event(`checking the ${lab} server at ${where} (${checklist.checks.length} checks, waiting up to ${seconds(opts.wait)} for each answer)`);
+      const waiting = opts.wait === DEFAULT_WAIT_MS ? '' : `, waiting up to ${seconds(opts.wait)} for each answer`;
+      output.event(`checking the ${lab} server at ${where}: ${checklist.checks.length} checks${waiting}`);
       const results = await runChecklist(checklist.checks, { target, waitMs: opts.wait, onResult: (result) => printResult(output, result) });
       const passed = results.filter((r) => r.status === 'pass').length;
       if (passed === results.length) {
@@ -77,7 +79,8 @@ Exit status: 0 when every check passes, 1 when one fails.`,
       }
       const failed = results.filter((r) => r.status === 'fail').length;
       const skipped = results.length - passed - failed;
-      output.event(`${passed} of ${results.length} checks passed; ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+      const notRun = skipped ? `, ${skipped} not run` : '';
+      output.event(`${passed} of ${results.length} checks passed; ${failed} failed${notRun}`);
       throw new AlreadyReported(`${failed} checks failed`);
     });
 }
@@ -87,17 +90,33 @@ function listChecklists(output: Output): void {
   for (const checklist of Object.values(CHECKLISTS)) output.data(`  ${checklist.lab.padEnd(9)} ${checklist.summary}`);
 }
 
+/** The checklist is laid out for this width, whatever the terminal's, so lessons can quote it. */
+const CHECKLIST_COLUMNS = 80;
+/** Problems and hints are indented under their check. */
+const INDENT = '    ';
+
 function printResult(output: Output, result: CheckResult): void {
   switch (result.status) {
-    case 'pass':
-      return output.verdict('pass', result.detail ? `${result.title} (${result.detail})` : result.title);
+    case 'pass': {
+      // A detail that fits goes after the title in parentheses, else on a line of its own.
+      const line = result.detail ? `${result.title} (${result.detail})` : result.title;
+      if (line.length + 2 <= CHECKLIST_COLUMNS) return output.verdict('pass', line);
+      output.verdict('pass', result.title);
+      return printWrapped(output, '', result.detail!);
+    }
     case 'fail':
       output.verdict('fail', result.title);
-      output.data(`    ${result.problem}`);
-      return output.data(`    hint: ${result.hint}`);
+      printWrapped(output, '', result.problem);
+      return printWrapped(output, 'hint: ', result.hint);
     case 'skipped':
-      return output.verdict('skipped', `${result.title} (${result.reason})`);
+      return output.verdict('skipped', `${result.title} (not run)`);
   }
+}
+
+/** `text` under a check, wrapped to the checklist's width, `label` on its first line only. */
+function printWrapped(output: Output, label: string, text: string): void {
+  const lines = wrapWords(text, CHECKLIST_COLUMNS - INDENT.length - label.length);
+  lines.forEach((line, i) => output.data(`${INDENT}${i === 0 ? label : ' '.repeat(label.length)}${line}`));
 }
 
 /** --path: an absolute path such as /ws, without spaces. */

@@ -11,6 +11,8 @@
  * Leaves out: printing (check-command.ts) and the labs' scripts (one file per lab).
  */
 
+import { errnoCode, explainNetworkError, formatAddress } from '../core/errors.js';
+
 /** The server under test. `path` is the WebSocket labs' endpoint, e.g. "/ws". */
 export interface CheckTarget {
   host: string;
@@ -47,6 +49,21 @@ export class CheckFailure extends Error {
     super(problem);
     this.name = 'CheckFailure';
   }
+}
+
+/**
+ * Fails the check because the server cannot be reached: the reason in one sentence (refused,
+ * unknown host, timed out) and a hint. A refused connection usually means the student's server
+ * is not running yet, or listens on another port; `serveCommand` starts netlab's own there.
+ */
+export function failToReach(err: unknown, target: CheckTarget, serveCommand: string): never {
+  const { host, port } = target;
+  const explained = explainNetworkError(err, { operation: 'connect', host, port, serveCommand });
+  const where = formatAddress(host, port);
+  if (errnoCode(err) === 'ECONNREFUSED') {
+    fail(explained!.message, `is your server running, and listening on ${where}? --port and --host say where it is. To see every check pass first, start netlab's own: \`${serveCommand}\`.`);
+  }
+  fail(explained?.message ?? `could not reach ${where}: ${err instanceof Error ? err.message : String(err)}`, explained?.hint ?? `is your server running, and listening on ${where}?`);
 }
 
 /** Throws the CheckFailure that fails the current check. */

@@ -9,8 +9,7 @@
  */
 import { once } from 'node:events';
 import net from 'node:net';
-import { explainNetworkError, formatAddress } from '../core/errors.js';
-import { fail, type CheckContext } from './checklist.js';
+import { failToReach, type CheckContext } from './checklist.js';
 
 /** At most this much of what a probe receives is kept; a check never needs more. */
 export const MAX_KEPT_BYTES = 16 * 1024 * 1024;
@@ -65,11 +64,7 @@ export class TcpProbe {
     try {
       await once(socket, 'connect');
     } catch (err) {
-      const explained = explainNetworkError(err, { operation: 'connect', host, port, serveCommand });
-      fail(
-        explained?.message ?? `could not connect to ${formatAddress(host, port)}: ${(err as Error).message}`,
-        explained?.hint ?? `is your server running and listening on ${formatAddress(host, port)}?`,
-      );
+      failToReach(err, ctx.target, serveCommand);
     } finally {
       clearTimeout(timer);
     }

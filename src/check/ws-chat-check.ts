@@ -27,7 +27,7 @@ import WebSocket from 'ws';
 import { explainNetworkError, formatAddress } from '../core/errors.js';
 import { visible } from '../core/text-view.js';
 import { describeCloseCode } from '../ws/close-codes.js';
-import { fail, seconds, type CheckContext, type LabChecklist } from './checklist.js';
+import { fail, failToReach, seconds, type CheckContext, type LabChecklist } from './checklist.js';
 import { CHECK_USER_AGENT } from './ws-probe.js';
 
 const SERVE = 'netlab ws-chat serve';
@@ -46,7 +46,7 @@ const SHOWN_CHARS = 100;
 
 export const wsChatChecklist: LabChecklist = {
   lab: 'ws-chat',
-  summary: "speaks lesson 05's JSON: join and users, messages to the room and back to the sender, rooms apart, private messages, errors without hanging up, unique names",
+  summary: "lesson 05's JSON: join, users, rooms, private, errors, unique names",
   serveCommand: SERVE,
   checks: [
     {
@@ -217,8 +217,7 @@ class ChatClient {
         ws.once('error', reject);
       });
     } catch (err) {
-      const explained = explainNetworkError(err, { operation: 'connect', host, port, serveCommand: SERVE });
-      if (explained) fail(explained.message, explained.hint ?? '');
+      if (explainNetworkError(err, { operation: 'connect', host, port })) failToReach(err, ctx.target, SERVE);
       const echoCheck = `netlab check ws-echo --port ${port}${host === '127.0.0.1' ? '' : ` --host ${host}`}${path === '/ws' ? '' : ` --path ${path}`}`;
       fail(`the WebSocket handshake failed: ${visible((err as Error).message)}.`, `\`${echoCheck}\` checks the handshake step by step (lesson 04, "The Upgrade handshake").`);
     }

@@ -57,7 +57,7 @@ const ECHO_HINT = `send every message back as it came: text as text, binary as b
 
 export const wsEchoChecklist: LabChecklist = {
   lab: 'ws-echo',
-  summary: 'answers the handshake (and refuses bad ones), echoes text, binary, empty, long and fragmented messages unchanged in unmasked frames, answers ping and close',
+  summary: 'the handshake and its refusals, every kind of echo, ping, close',
   serveCommand: SERVE,
   checks: [
     {

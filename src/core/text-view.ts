@@ -113,3 +113,22 @@ export function hexDump(data: Uint8Array, maxBytes: number): string[] {
   if (data.length > shown) lines.push(`… ${count(data.length - shown, 'more byte')}`);
   return lines;
 }
+
+/**
+ * Words of `text` in lines of at most `width` characters; a word longer than that (a URL, a
+ * key) gets a line of its own rather than being cut.
+ */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ').filter((w) => w !== '')) {
+    if (line !== '' && line.length + 1 + [...word].length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
