@@ -90,33 +90,53 @@ function listChecklists(output: Output): void {
   for (const checklist of Object.values(CHECKLISTS)) output.data(`  ${checklist.lab.padEnd(9)} ${checklist.summary}`);
 }
 
-/** The checklist is laid out for this width, whatever the terminal's, so lessons can quote it. */
-const CHECKLIST_COLUMNS = 80;
+/**
+ * The checklist is laid out for 80 columns when piped (so lessons can quote it), and for the
+ * terminal's width when that is narrower (a pane beside the server).
+ */
+const MAX_COLUMNS = 80;
+/** Below this, wrapping would make the hints harder to read than letting the terminal do it. */
+const MIN_COLUMNS = 40;
+
+function checklistColumns(): number {
+  const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
+  return columns === undefined ? MAX_COLUMNS : Math.min(MAX_COLUMNS, Math.max(MIN_COLUMNS, columns));
+}
 /** Problems and hints are indented under their check. */
 const INDENT = '    ';
 
-function printResult(output: Output, result: CheckResult): void {
+/** A line of the checklist: a check's own (with its mark), or one under it. */
+export interface ChecklistLine {
+  mark?: CheckResult['status'];
+  text: string;
+}
+
+/**
+ * How one result is printed in `columns`: the check with its mark, then for a pass its detail
+ * (after the title when it fits, else on a line of its own), for a fail the problem and the hint,
+ * wrapped and indented under it.
+ */
+export function resultLines(result: CheckResult, columns: number): ChecklistLine[] {
+  const under = (label: string, text: string): ChecklistLine[] =>
+    wrapWords(text, columns - INDENT.length - label.length).map((line, i) => ({ text: `${INDENT}${i === 0 ? label : ' '.repeat(label.length)}${line}` }));
   switch (result.status) {
     case 'pass': {
-      // A detail that fits goes after the title in parentheses, else on a line of its own.
       const line = result.detail ? `${result.title} (${result.detail})` : result.title;
-      if (line.length + 2 <= CHECKLIST_COLUMNS) return output.verdict('pass', line);
-      output.verdict('pass', result.title);
-      return printWrapped(output, '', result.detail!);
+      if (!result.detail || line.length + 2 <= columns) return [{ mark: 'pass', text: line }];
+      return [{ mark: 'pass', text: result.title }, ...under('', result.detail)];
     }
     case 'fail':
-      output.verdict('fail', result.title);
-      printWrapped(output, '', result.problem);
-      return printWrapped(output, 'hint: ', result.hint);
+      return [{ mark: 'fail', text: result.title }, ...under('', result.problem), ...under('hint: ', result.hint)];
     case 'skipped':
-      return output.verdict('skipped', `${result.title} (not run)`);
+      return [{ mark: 'skipped', text: `${result.title} (not run)` }];
   }
 }
 
-/** `text` under a check, wrapped to the checklist's width, `label` on its first line only. */
-function printWrapped(output: Output, label: string, text: string): void {
-  const lines = wrapWords(text, CHECKLIST_COLUMNS - INDENT.length - label.length);
-  lines.forEach((line, i) => output.data(`${INDENT}${i === 0 ? label : ' '.repeat(label.length)}${line}`));
+function printResult(output: Output, result: CheckResult): void {
+  for (const line of resultLines(result, checklistColumns())) {
+    if (line.mark) output.verdict(line.mark, line.text);
+    else output.data(line.text);
+  }
 }
 
 /** --path: an absolute path such as /ws, without spaces. */
