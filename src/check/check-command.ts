@@ -40,6 +40,7 @@ interface CheckOptions {
   wait: number;
 }
 
+/** The `netlab check [lab]` command: the list of checklists, or one run against a server. */
 export function checkCommand(): Command {
   return new Command('check')
     .description("grade a server you wrote (in any language) with the lab's scripted clients")

@@ -6,7 +6,8 @@
  * A check is a function that drives sockets and either returns (pass) or throws a CheckFailure
  * (fail: what was seen, and the hint). Anything else it throws is a failure too, worded as such.
  * Every check runs under a deadline, and the sockets it opened are closed after it whatever
- * happened (CheckContext.defer), so one stuck check cannot hang the list or leak into the next.
+ * happened (CheckContext.defer), even those a check opens after its deadline, so one stuck check
+ * cannot hang the list or leak into the next.
  *
  * Leaves out: printing (check-command.ts) and the labs' scripts (one file per lab).
  */
@@ -20,6 +21,7 @@ export interface CheckTarget {
   path: string;
 }
 
+/** What a check is given: where the server is, how long to wait, and where to leave its cleanups. */
 export interface CheckContext {
   readonly target: CheckTarget;
   /**
@@ -27,10 +29,16 @@ export interface CheckContext {
    * generous bound, not a speed requirement: a check never fails for being slow within it.
    */
   readonly waitMs: number;
-  /** Registers a cleanup (close a socket) to run when this check ends, pass or fail. */
+  /**
+   * Registers a cleanup (close a socket) to run when this check ends, pass or fail; once it has
+   * ended (a check still running past its deadline), the cleanup runs at once.
+   */
   defer(cleanup: () => void | Promise<void>): void;
+  /** True once the check has ended: a check still running past its deadline should stop. */
+  readonly ended: boolean;
 }
 
+/** One line of a checklist: a scripted client and what it expects of the server. */
 export interface Check {
   /** What a correct server does, as the checklist line says it: "echoes the exact bytes". */
   title: string;
@@ -71,11 +79,13 @@ export function fail(problem: string, hint: string): never {
   throw new CheckFailure(problem, hint);
 }
 
+/** How a check ended: passed (with an optional detail), failed (what was seen, and a hint), or not run. */
 export type CheckResult =
   | { title: string; status: 'pass'; detail?: string }
   | { title: string; status: 'fail'; problem: string; hint: string }
   | { title: string; status: 'skipped'; reason: string };
 
+/** Where and how runChecklist() runs, and who hears of each result. */
 export interface RunChecklistOptions {
   target: CheckTarget;
   waitMs: number;
@@ -105,7 +115,16 @@ export async function runChecklist(checks: readonly Check[], options: RunCheckli
 
 async function runOne(check: Check, options: RunChecklistOptions): Promise<CheckResult> {
   const cleanups: (() => void | Promise<void>)[] = [];
-  const ctx: CheckContext = { target: options.target, waitMs: options.waitMs, defer: (cleanup) => cleanups.push(cleanup) };
+  let ended = false;
+  const ctx: CheckContext = {
+    target: options.target,
+    waitMs: options.waitMs,
+    // A check that ran past its deadline may still open sockets: they are closed at once.
+    defer: (cleanup) => (ended ? void runCleanups([cleanup]) : void cleanups.push(cleanup)),
+    get ended() {
+      return ended;
+    },
+  };
   const deadlineMs = options.deadlineMs ?? options.waitMs * DEFAULT_DEADLINE_WAITS;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -129,9 +148,14 @@ async function runOne(check: Check, options: RunChecklistOptions): Promise<Check
     return { title: check.title, status: 'fail', problem: `the check itself failed: ${message}`, hint: 'this is a bug in netlab check; please report it with the command you ran.' };
   } finally {
     clearTimeout(timer);
-    // Last opened, first closed; a cleanup that fails must not hide the result.
-    for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => {});
+    ended = true;
+    await runCleanups(cleanups);
   }
+}
+
+/** Runs cleanups side by side (a slow close must not wait for another); none can fail the check. */
+async function runCleanups(cleanups: readonly (() => void | Promise<void>)[]): Promise<void> {
+  await Promise.allSettled(cleanups.map((cleanup) => Promise.resolve().then(cleanup)));
 }
 
 /** `2 s`, `1.5 s`, `300 ms`: a wait as the checklist words it. */

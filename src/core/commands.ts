@@ -53,14 +53,18 @@ export function addAddressOptions(cmd: Command, lab: LabName, role: 'server' | '
 /** What --lan listens on: every IPv4 interface. */
 export const LAN_HOST = '0.0.0.0';
 
-/** --lan is --host 0.0.0.0 by a friendlier name; with a --host of its own it is a usage error. */
+/**
+ * --lan is --host 0.0.0.0 by a friendlier name; beside a --host that is not every interface
+ * (0.0.0.0 or ::) it is a usage error.
+ */
 function applyLan(cmd: Command): void {
   if (cmd.getOptionValue('lan') !== true) return;
   const host = cmd.getOptionValue('host') as string;
-  if (cmd.getOptionValueSource('host') === 'cli' && host !== LAN_HOST) {
+  if (cmd.getOptionValueSource('host') === 'cli' && !isWildcard(host)) {
     throw new UsageError(`--lan listens on every interface (--host ${LAN_HOST}); it cannot be used with --host ${host}.`);
   }
-  cmd.setOptionValueWithSource('host', LAN_HOST, 'implied');
+  // `--lan --host ::` asks for every interface too, IPv6 included: keep it.
+  if (cmd.getOptionValueSource('host') !== 'cli') cmd.setOptionValueWithSource('host', LAN_HOST, 'implied');
 }
 
 /** The Output for this invocation, honouring --no-color, NO_COLOR and --verbose. */

@@ -102,11 +102,16 @@ export class Output {
     if (!StatusLine.possible(this.streams) || this.sink) return undefined;
     this.flush(); // what waits for this turn goes above the status, not after it
     const stderr = this.streams.stderr as { columns?: number };
-    const status = new StatusLine(this.streams, () => this.paint.inverse(` ${render()} `), () => stderr.columns ?? 80);
+    // A terminal may report 0 columns (not yet sized): then 80, as everywhere else.
+    const status = new StatusLine(this.streams, () => this.paint.inverse(` ${render()} `), () => stderr.columns || 80);
     this.attach(status);
+    // A forced exit (a second Ctrl+C) must not leave the status on the line the shell prompts on.
+    const clearOnExit = () => status.close();
+    process.once('exit', clearOnExit);
     return {
       update: () => status.update(),
       close: () => {
+        process.off('exit', clearOnExit);
         if (this.sink === status) this.attach(undefined);
         status.close();
       },

@@ -115,14 +115,19 @@ export function hexDump(data: Uint8Array, maxBytes: number): string[] {
 }
 
 /**
- * Words of `text` in lines of at most `width` characters; a word longer than that (a URL, a
- * key) gets a line of its own rather than being cut.
+ * Words of `text` in lines of at most `width` characters. A word longer than a whole line (a
+ * quoted payload, a key) is cut into pieces of `width`, so no line is ever longer.
  */
 export function wrapWords(text: string, width: number): string[] {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(' ').filter((w) => w !== '')) {
-    if (line !== '' && line.length + 1 + [...word].length > width) {
+    const chars = [...word];
+    if (chars.length > width) {
+      if (line !== '') lines.push(line);
+      for (let i = 0; i < chars.length; i += width) lines.push(chars.slice(i, i + width).join(''));
+      line = lines.pop()!;
+    } else if (line !== '' && [...line].length + 1 + chars.length > width) {
       lines.push(line);
       line = word;
     } else {

@@ -18,6 +18,7 @@ describe('--lan', () => {
     expect((await serveOptions(['--lan'])).host).toBe(LAN_HOST);
     expect((await serveOptions([])).host).toBe('127.0.0.1');
     expect((await serveOptions(['--lan', '--host', '0.0.0.0'])).host).toBe(LAN_HOST);
+    expect((await serveOptions(['--host', '::', '--lan'])).host).toBe('::');
   });
 
   it('is a usage error beside a --host of its own', async () => {

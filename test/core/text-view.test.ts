@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bytes, hexDump, preview, visible } from '../../src/core/text-view.js';
+import { bytes, hexDump, preview, visible, wrapWords } from '../../src/core/text-view.js';
 
 describe('visible', () => {
   it('leaves printable text, accents and emoji alone', () => {
@@ -142,5 +142,14 @@ describe('hexDump', () => {
     expect(dump).toHaveLength(4096);
     expect(dump[256]!.slice(0, 6)).toBe('1000  ');
     expect(dump.at(-1)).toBe('fff0  2e 2e 2e 2e 2e 2e 2e 2e  2e 2e 2e 2e 2e 2e 2e 2e  |................|');
+  });
+});
+
+describe('wrapWords', () => {
+  it('fills lines up to the width, and cuts a word longer than a line so none is longer', () => {
+    expect(wrapWords('a bb ccc dddd', 6)).toEqual(['a bb', 'ccc', 'dddd']);
+    expect(wrapWords('got "xxxxxxxxxxxxxx" back', 8)).toEqual(['got', '"xxxxxxx', 'xxxxxxx"', 'back']);
+    expect(wrapWords('  ', 8)).toEqual([]);
+    for (const line of wrapWords(`start ${'é'.repeat(30)} end`, 10)) expect([...line].length).toBeLessThanOrEqual(10);
   });
 });
