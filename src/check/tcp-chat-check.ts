@@ -4,9 +4,13 @@
  * as whole lines however they were written, and without letting one client that stops reading
  * hold up the others.
  *
- * Lenient about the protocol on purpose. A student's chat may greet, name its clients, prefix
- * messages with a name or an address, announce joins and leaves: the checks only look for
- * lines CONTAINING a unique token they sent, and never for netlab's wording.
+ * Lenient about the wording on purpose. A student's chat may greet, name its clients itself,
+ * prefix messages with a name or an address, announce joins and leaves: the checks only look
+ * for lines CONTAINING a unique token they sent, and never for netlab's wording. Not about the
+ * protocol: the lesson's has no login step (netlab's server names each connection guest-1,
+ * guest-2…), so the checks' clients send no name first, and every line they send, the first
+ * one too, is a chat line to pass on. A chat that waits for a nickname fails the first check,
+ * and its hint says why.
  *
  * Sized under netlab's own limits (src/tcp/chat-server.ts): lines shorter than MAX_LINE_BYTES,
  * and no client that must be heard sends more than a few lines, well within RATE_LIMIT's
@@ -18,8 +22,8 @@
  *
  * Leaves out: commands (/nick…), which are netlab's protocol, not the lesson's requirement.
  */
-import { randomBytes } from 'node:crypto';
 import { bytes, count, preview, thousands } from '../core/text-view.js';
+import { token } from './check-text.js';
 import { fail, seconds, type Check, type CheckContext, type LabChecklist } from './checklist.js';
 import { TcpProbe } from './tcp-probe.js';
 
@@ -42,15 +46,13 @@ export const FLOOD_LINE_BYTES = 1000;
 export const FLOOD_LINES = 8192;
 /** Less than this arriving in a tenth of the wait means the flood stopped or is rate-limited. */
 const FLOOD_SETTLED_BYTES = 16 * 1024;
-/** What the token watch keeps of an unfinished line. */
-const MAX_TAIL_CHARS = 64 * 1024;
 
 const passesLines: Check = {
   title: 'passes a line from one client to the others',
   essential: true,
   async run(ctx) {
     const room = await join(ctx, 3);
-    await passAround(ctx, room, room[2]!, `hello from netlab check ${token()}`);
+    await passAround(ctx, room, room[2]!, `hello from netlab check ${token()}`, { firstLine: true });
   },
 };
 
@@ -78,6 +80,9 @@ const notToSender: Check = {
 const FRAMING_HINT =
   'keep what recv() returns in a buffer per client, and pass on only complete lines, each in one send: a read is not a line: lesson 02, "A read is not a line".';
 
+/** How long "delivers each line whole" waits for a line's first piece to be passed on. */
+const HEAD_WAIT_MS = 250;
+
 const wholeLines: Check = {
   title: 'delivers each line whole, however it was written',
   async run(ctx) {
@@ -89,6 +94,9 @@ const wholeLines: Check = {
     const head = `line-in-two-${token()}`;
     const rest = token();
     await writer.write(head);
+    // A server that passes chunks on sends the head at once: wait for it (briefly, since a server
+    // that frames lines rightly holds it back), so the line in between really comes between.
+    await reader.waitFor((probe) => probe.bytes().includes(head), Math.min(ctx.waitMs, HEAD_WAIT_MS));
     const between = `in between ${token()}`;
     await other.write(`${between}\n`);
     await reader.waitForLine(between, ctx.waitMs);
@@ -107,7 +115,7 @@ const wholeLines: Check = {
     const first = `first-of-two-${token()}`;
     const second = `second-of-two-${token()}`;
     await writer.write(`${first}\n${second}\n`);
-    await reader.waitFor((p) => hasLine(p, first) && hasLine(p, second), ctx.waitMs);
+    await Promise.all([reader.waitForLine(first, ctx.waitMs), reader.waitForLine(second, ctx.waitMs)]);
     const seen = reader.lines().filter((line) => line.includes(first) || line.includes(second));
     const wrote = `client 1 wrote two lines in one write (${JSON.stringify(`${first}\n${second}\n`)})`;
     if (seen.some((line) => line.includes(first) && line.includes(second))) {
@@ -126,8 +134,8 @@ const manyClients: Check = {
     const hint =
       'keep every connected client in your list and send each line to all the others: a server that serves only so many clients, or loses some from its list, leaves the rest out: lesson 02, "Broadcast: never change the list you walk".';
     // The last to join, then the first: both ends of the server's list.
-    await passAround(ctx, room, room.at(-1)!, `to all ${MANY_CLIENTS} ${token()}`, hint);
-    await passAround(ctx, room, room[0]!, `from the first ${token()}`, hint);
+    await passAround(ctx, room, room.at(-1)!, `to all ${MANY_CLIENTS} ${token()}`, { hint });
+    await passAround(ctx, room, room[0]!, `from the first ${token()}`, { hint });
   },
 };
 
@@ -200,38 +208,64 @@ async function join(ctx: CheckContext, n: number): Promise<TcpProbe[]> {
   return room;
 }
 
+const RELAY_HINT =
+  'keep a list of the connected clients, read each one in a thread of its own (or with an event loop), and send every line it sends to all the others: lesson 02, "The classic chat, and what goes wrong".';
+
 /**
  * Sends `text` as a line from `from` until every other client of the room has a line
  * containing it (again after each quarter of the wait, SENDS_PER_LINE times in all), or fails
- * the check saying who did not get it. Clients are numbered 1, 2, 3… in the order they joined.
+ * the check saying who did not get it, with `hint`. Clients are numbered 1, 2, 3… in the order
+ * they joined. `firstLine`: this is the checklist's first line, which a chat that waits for a
+ * login takes for a name, and the failure says so.
  */
-async function passAround(ctx: CheckContext, room: readonly TcpProbe[], from: TcpProbe, text: string, hint?: string): Promise<void> {
+async function passAround(
+  ctx: CheckContext,
+  room: readonly TcpProbe[],
+  from: TcpProbe,
+  text: string,
+  { hint = RELAY_HINT, firstLine = false }: { hint?: string; firstLine?: boolean } = {},
+): Promise<void> {
   const others = room.filter((probe) => probe !== from);
   for (let send = 0; send < SENDS_PER_LINE; send++) {
     await from.write(`${text}\n`);
     const got = await Promise.all(others.map((probe) => probe.waitForLine(text, Math.ceil(ctx.waitMs / SENDS_PER_LINE))));
     if (got.every(Boolean)) return;
   }
-  const missed = others.filter((probe) => !hasLine(probe, text));
+  const missed = others.filter((probe) => !probe.hasLine(text));
+  if (missed.length === 0) return; // the last of them got it just after the last wait
   const sender = `client ${room.indexOf(from) + 1}`;
-  const who =
-    missed.length === others.length
-      ? others.length === 2
-        ? 'neither of the other 2'
-        : `none of the other ${others.length}`
-      : `${missed.length} of the other ${others.length} (${clientNumbers(room, missed)})`;
-  const unended = missed.filter((probe) => probe.text().includes(text));
+  const unended = missed.filter((probe) => probe.bytes().includes(text));
   if (unended.length > 0) {
     fail(
       `${room.length} clients connected and ${sender} sent a line; ${clientNumbers(room, unended)} got its text but no "\\n" after it in ${seconds(ctx.waitMs)}.`,
       'end every line you pass on with "\\n": the clients find the end of a line by it: lesson 02, "A read is not a line".',
     );
   }
-  fail(
-    `${room.length} clients connected and ${sender} sent ${JSON.stringify(text)} (${SENDS_PER_LINE} times); ${who} got it in ${seconds(ctx.waitMs)}.`,
-    hint ??
-      'keep a list of the connected clients, read each one in a thread of its own (or with an event loop), and send every line it sends to all the others: lesson 02, "The classic chat, and what goes wrong".',
-  );
+  const hungUp = room.filter((probe) => (probe === from || missed.includes(probe)) && (probe.ended || probe.closed));
+  if (hungUp.length > 0) {
+    const reset = hungUp.some((probe) => probe.error) ? ', with a reset' : '';
+    fail(
+      `${room.length} clients connected and ${sender} sent ${JSON.stringify(text)}; the server closed the ${hungUp.length === 1 ? 'connection' : 'connections'} of ${clientNumbers(room, hungUp)}${reset}, instead of passing the line on.`,
+      `keep every connection open until its client leaves, and end only that one then: a chat closes no one's connection for sending a line (if it crashed, its terminal says why). Then ${hint}`,
+    );
+  }
+  const everyone = missed.length === others.length;
+  const who = everyone
+    ? others.length === 2
+      ? 'neither of the other 2'
+      : `none of the other ${others.length}`
+    : `${missed.length} of the other ${others.length} (${clientNumbers(room, missed)})`;
+  const firstMissed = missed[0]!;
+  const seen = firstMissed.bytesReceived > 0 ? `; ${clientNumbers(room, [firstMissed])} got only ${preview(firstMissed.bytes(), 70)}` : '';
+  // A chat that waits for a nickname takes the first line for one, and relays nothing to
+  // clients that never sent theirs: the lesson's protocol has no such step.
+  if (everyone && firstLine) {
+    fail(
+      `${room.length} clients connected and ${sender} sent ${JSON.stringify(text)} (${SENDS_PER_LINE} times) as its first line, with no name or login before it; ${who} got it in ${seconds(ctx.waitMs)}${seen}.`,
+      `netlab check's clients send no name first: every line is a chat line, the first one too, so pass lines on from the moment a client connects, without a login step (netlab's server names each connection itself, guest-1, guest-2…: lesson 02, "Two people join"). Then ${hint}`,
+    );
+  }
+  fail(`${room.length} clients connected and ${sender} sent ${JSON.stringify(text)} (${SENDS_PER_LINE} times); ${who} got it in ${seconds(ctx.waitMs)}${seen}.`, hint);
 }
 
 /** "client 2", "clients 2, 5 and 7", "clients 2, 3, 4, 5, 6…". */
@@ -240,10 +274,6 @@ function clientNumbers(room: readonly TcpProbe[], probes: readonly TcpProbe[]): 
   if (numbers.length === 1) return `client ${numbers[0]}`;
   if (numbers.length > 5) return `clients ${numbers.slice(0, 5).join(', ')}…`;
   return `clients ${numbers.slice(0, -1).join(', ')} and ${numbers.at(-1)}`;
-}
-
-function hasLine(probe: TcpProbe, text: string): boolean {
-  return probe.lines().some((line) => line.includes(text));
 }
 
 /** What starts line `n` of the flood (1 to FLOOD_LINES) and tells it from the others. */
@@ -283,35 +313,29 @@ async function floodSettled(ctx: CheckContext, reader: TcpProbe, done: () => boo
 }
 
 /**
- * Looks for tokens in a probe's lines as they arrive. TcpProbe.lines() decodes everything
- * received on every call, too slow for a client that is getting megabytes of flood.
+ * Looks for several tokens at once in the lines a probe receives from now on, each line looked
+ * at once however often has() is called: it runs in a wait's condition, on every read of a
+ * flood of megabytes.
  */
 class TokenWatch {
   private readonly found = new Set<string>();
-  private tail = '';
+  private next: number;
 
   constructor(
-    probe: TcpProbe,
+    private readonly probe: TcpProbe,
     private readonly tokens: readonly string[],
   ) {
-    // In front of the probe's own listener, which re-checks its waits: they see this read.
-    probe.socket.prependListener('data', (chunk: Buffer) => this.scan(chunk.toString('latin1')));
+    this.next = probe.lineCount;
   }
 
+  /** Whether a line received since the watch began contains `text`, one of its tokens. */
   has(text: string): boolean {
+    for (; this.next < this.probe.lineCount; this.next++) {
+      const line = this.probe.line(this.next);
+      for (const wanted of this.tokens) if (line.includes(wanted)) this.found.add(wanted);
+    }
     return this.found.has(text);
   }
-
-  private scan(text: string): void {
-    const lines = (this.tail + text).split('\n');
-    this.tail = lines.pop()!.slice(-MAX_TAIL_CHARS);
-    for (const line of lines) for (const wanted of this.tokens) if (line.includes(wanted)) this.found.add(wanted);
-  }
-}
-
-/** A short random tag, so a check recognises its own lines among whatever else the server sends. */
-function token(): string {
-  return randomBytes(4).toString('hex');
 }
 
 /** A received line as the checklist quotes it: escaped, and cut when long. */

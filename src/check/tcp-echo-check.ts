@@ -9,8 +9,8 @@
  *
  * Leaves out: speed. A wait is a hang guard (ctx.waitMs), never a performance requirement.
  */
-import { randomBytes } from 'node:crypto';
 import { bytes, hex, preview, thousands } from '../core/text-view.js';
+import { token } from './check-text.js';
 import { CheckFailure, fail, seconds, type Check, type LabChecklist } from './checklist.js';
 import { TcpProbe } from './tcp-probe.js';
 
@@ -153,9 +153,12 @@ const megabyte: Check = {
       fail(`${sentWords}, got ${thousands(got.length)} back, then nothing more for ${seconds(ctx.waitMs)}.`, lost);
     }
     if (!got.equals(payload)) {
+      // As many bytes came back as were sent, or more: an echo can only have sent back what it
+      // read, so bytes beyond `written` are the server's own, whether or not it still reads.
       const at = firstDifference(payload, got);
+      const sentSoFar = written < payload.length ? `had sent ${bytes(written)} of ${thousands(payload.length)}` : `sent ${bytes(payload.length)}`;
       fail(
-        `sent ${bytes(payload.length)}, got ${thousands(got.length)} back, different from byte ${thousands(at)} on.`,
+        `${sentSoFar}, got ${thousands(probe.bytesReceived)} back, different from byte ${thousands(at)} on.`,
         'send each chunk back once, in the order it arrived, and nothing else: lesson 01, "TCP is a byte stream".',
       );
     }
@@ -184,7 +187,7 @@ const severalClients: Check = {
     await Promise.all(others.map((probe, i) => probe.write(lines[i]!)));
     await Promise.all(others.map((probe, i) => probe.waitFor((p) => p.bytesReceived >= lines[i]!.length || p.closed, ctx.waitMs)));
     for (const [i, probe] of others.entries()) {
-      const stranger = lines.findIndex((line, j) => j !== i && probe.text().includes(line.trim()));
+      const stranger = lines.findIndex((line, j) => j !== i && probe.bytes().includes(line.trim()));
       if (stranger !== -1) {
         fail(
           `client ${i + 2} got back the bytes of client ${stranger + 2} (${preview(probe.bytes(), 40)}).`,
@@ -196,8 +199,12 @@ const severalClients: Check = {
     if (unanswered.length === 0) return;
     const silent = others.filter((probe) => probe.bytesReceived === 0).length;
     if (silent === 0) {
+      // Every client was served at once: what is wrong is what came back, not the concurrency.
       const i = others.indexOf(unanswered[0]!);
-      fail(`client ${i + 2} sent ${preview(Buffer.from(lines[i]!), 40)} and got ${preview(unanswered[0]!.bytes(), 40)} back.`, ONE_AT_A_TIME_HINT);
+      fail(
+        `client ${i + 2} sent ${preview(Buffer.from(lines[i]!), 40)} and got ${preview(unanswered[0]!.bytes(), 40)} back: every client got an answer at once, but not the echo of its line.`,
+        'the server does serve several clients at once; what it sends back is wrong: send each client exactly the bytes recv() returned on its socket, adding and removing nothing (the check "echoes the exact bytes it receives" shows the first byte that differs): lesson 01, "Send and receive".',
+      );
     }
     fail(
       `with a first client connected and silent, ${OTHER_CLIENTS} more connected and sent a line each; ${silent === OTHER_CLIENTS ? 'none' : `only ${OTHER_CLIENTS - silent}`} of them got an echo in ${seconds(ctx.waitMs)}.`,
@@ -255,11 +262,6 @@ export const tcpEchoChecklist: LabChecklist = {
 
 /** U+FFFD as UTF-8: what a decoder puts where bytes were not UTF-8. */
 const REPLACEMENT_CHARACTER = Buffer.from('\ufffd');
-
-/** A short random tag, so a check recognises its own bytes. */
-function token(): string {
-  return randomBytes(4).toString('hex');
-}
 
 /** 1 MiB of numbered 64-byte lines: ASCII, so it tests the size alone, and any loss shows where. */
 function numberedLines(tag: string): Buffer {

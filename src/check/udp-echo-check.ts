@@ -15,11 +15,11 @@
  * Leaves out: loss. On loopback, and with netlab's impairment off (the default), no datagram
  * of these few is lost; a lost one fails a check, and its problem says that UDP may lose one.
  */
-import { randomBytes } from 'node:crypto';
 import { errnoCode, formatAddress } from '../core/errors.js';
 import { bytes, count, thousands } from '../core/text-view.js';
+import { token } from './check-text.js';
 import { fail, seconds, type Check, type LabChecklist } from './checklist.js';
-import { UdpProbe, type ReceivedDatagram } from './udp-probe.js';
+import { MAX_KEPT_DATAGRAMS, UdpProbe, type ReceivedDatagram } from './udp-probe.js';
 
 const SERVE_COMMAND = 'netlab udp-echo serve';
 
@@ -80,8 +80,9 @@ const boundaries: Check = {
     const tag = token();
     const sent = DATAGRAM_SIZES.map((size) => datagramOf(size, tag));
     for (const datagram of sent) await probe.send(datagram);
-    await probe.waitFor(() => unmatched(sent, probe.datagrams).sent.length === 0, ctx.waitMs);
-    const left = unmatched(sent, probe.datagrams);
+    const tally = unmatched(sent, probe.datagrams);
+    await probe.waitFor(() => tally().sent.length === 0, ctx.waitMs);
+    const left = tally();
     if (left.sent.length === 0) return;
 
     const issues: { at: number; text: string; hint: string }[] = [];
@@ -116,7 +117,7 @@ const boundaries: Check = {
     // In the order they were sent, so the sentence reads like the list of sizes.
     issues.sort((a, b) => a.at - b.at);
     fail(
-      `sent ${count(sent.length, 'datagram')} back to back (${listSizes(sent)} bytes): ${issues.map((issue) => issue.text).join('; ')}.`,
+      `sent ${count(sent.length, 'datagram')} back to back (${listSizes(sent)} bytes): ${issues.map((issue) => issue.text).join('; ')}${floodNote([probe])}.`,
       issues.find((issue) => issue.hint !== HINTS.lost)?.hint ?? HINTS.lost,
     );
   },
@@ -153,7 +154,7 @@ const rightAddresses: Check = {
       const own = client.datagrams.filter((d) => sent[c]!.some((s) => s.equals(d.data))).length;
       if (own < PER_CLIENT) {
         fail(
-          `two clients (${ports}) sent ${PER_CLIENT} datagrams each, at once; client ${c + 1} got ${own} of its ${PER_CLIENT} back in ${seconds(ctx.waitMs)}.`,
+          `two clients (${ports}) sent ${PER_CLIENT} datagrams each, at once; client ${c + 1} got ${own} of its ${PER_CLIENT} back in ${seconds(ctx.waitMs)}${floodNote(clients)}.`,
           HINTS.lost,
         );
       }
@@ -181,16 +182,31 @@ function datagramOf(size: number, tag: string): Buffer {
   return Buffer.from(text.slice(0, size));
 }
 
-/** The sent datagrams no reply equals (each reply counts once), and the replies left over. */
-function unmatched(sent: readonly Buffer[], received: readonly ReceivedDatagram[]): { sent: Buffer[]; replies: ReceivedDatagram[] } {
-  const replies = [...received];
-  const left: Buffer[] = [];
-  for (const datagram of sent) {
-    const match = replies.findIndex((r) => r.data.equals(datagram));
-    if (match === -1) left.push(datagram);
-    else replies.splice(match, 1);
-  }
-  return { sent: left, replies };
+/**
+ * The sent datagrams no reply equals yet (each reply counts once), and the replies left over:
+ * call it again as replies arrive. It looks at each new reply once, so a wait's condition that
+ * calls it on every datagram stays linear in the datagrams, whatever a server floods back.
+ */
+function unmatched(sent: readonly Buffer[], received: readonly ReceivedDatagram[]): () => { sent: Buffer[]; replies: ReceivedDatagram[] } {
+  const left = [...sent];
+  const replies: ReceivedDatagram[] = [];
+  let looked = 0;
+  return () => {
+    for (; looked < received.length; looked++) {
+      const reply = received[looked]!;
+      const match = left.findIndex((datagram) => datagram.equals(reply.data));
+      if (match === -1) replies.push(reply);
+      else left.splice(match, 1);
+    }
+    return { sent: left, replies };
+  };
+}
+
+/** ` (the server sent 12,345 datagrams to one client; the check kept the first 1,000)`, when a probe got more than it keeps. */
+function floodNote(probes: readonly UdpProbe[]): string {
+  const flooded = probes.find((probe) => probe.datagramsReceived > MAX_KEPT_DATAGRAMS);
+  if (!flooded) return '';
+  return ` (the server sent ${thousands(flooded.datagramsReceived)} datagrams to one client; the check kept the first ${thousands(MAX_KEPT_DATAGRAMS)})`;
 }
 
 /** "(512, 488 bytes)", "of 512 bytes", "of 8 to 512 bytes". */
@@ -205,9 +221,4 @@ function pieceSizes(sizes: readonly number[]): string {
 function listSizes(datagrams: readonly Buffer[]): string {
   const sizes = datagrams.map((d) => thousands(d.length));
   return `${sizes.slice(0, -1).join(', ')} and ${sizes.at(-1)}`;
-}
-
-/** A short random tag, so a check recognises its own datagrams. */
-function token(): string {
-  return randomBytes(4).toString('hex');
 }

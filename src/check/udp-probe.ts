@@ -1,8 +1,9 @@
 /**
  * The scripted client every UDP check drives (lesson 03), the counterpart of tcp-probe.ts: a
- * node:dgram socket bound to a free port, which keeps every datagram it receives together with
- * the address it came from, so a check can ask "did each datagram come back, whole, from the
- * address it was sent to?"
+ * node:dgram socket bound to a free port, which keeps the datagrams it receives together with
+ * the address each came from, so a check can ask "did each datagram come back, whole, from the
+ * address it was sent to?" It keeps the first MAX_KEPT_DATAGRAMS and counts the rest, so a
+ * server that answers one datagram with a stream of them costs a check its time, not memory.
  *
  * Unconnected by default, so it sees datagrams from anyone, a reply from the wrong port
  * included. Connected (`connect: true`), the kernel passes on only datagrams from the target,
@@ -19,6 +20,13 @@ import { explainNetworkError, formatAddress } from '../core/errors.js';
 import { isWildcard } from '../core/network-info.js';
 import { bindUdp, resolveHost, sendDatagram, type ResolvedHost } from '../udp/udp-socket.js';
 import { fail, type CheckContext } from './checklist.js';
+import { Waiters } from './probe-waiters.js';
+
+/**
+ * At most this many datagrams are kept per probe; the rest are only counted. A check sends a
+ * handful and expects as many back: a thousand is a server answering one datagram with many.
+ */
+export const MAX_KEPT_DATAGRAMS = 1000;
 
 /** One datagram as recvfrom() returns it: the bytes and where they came from. */
 export interface ReceivedDatagram {
@@ -27,17 +35,24 @@ export interface ReceivedDatagram {
   port: number;
 }
 
+/** How UdpProbe.open() sets up its socket. */
 export interface UdpProbeOptions {
   /** connect() the socket to the target: only its datagrams arrive, and ICMP errors are reported. */
   connect?: boolean;
 }
 
+/**
+ * A UDP socket of a check's own, bound to a free port: the datagrams that came to it and from
+ * where, and waits for them.
+ */
 export class UdpProbe {
-  /** Every datagram received, in order of arrival. */
+  /** The datagrams received, in order of arrival: the first MAX_KEPT_DATAGRAMS of them. */
   readonly datagrams: ReceivedDatagram[] = [];
+  /** Every datagram received, counted even past MAX_KEPT_DATAGRAMS. */
+  datagramsReceived = 0;
   /** The first socket error: ECONNREFUSED on a connected probe means "port unreachable". */
   error: Error | undefined;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
 
   private constructor(
     readonly socket: dgram.Socket,
@@ -46,12 +61,13 @@ export class UdpProbe {
     private readonly connected: boolean,
   ) {
     socket.on('message', (data, rinfo) => {
-      this.datagrams.push({ data, address: rinfo.address, port: rinfo.port });
-      this.notify();
+      this.datagramsReceived++;
+      if (this.datagrams.length < MAX_KEPT_DATAGRAMS) this.datagrams.push({ data, address: rinfo.address, port: rinfo.port });
+      this.waiters.notify();
     });
     socket.on('error', (err) => {
       this.error ??= err;
-      this.notify();
+      this.waiters.notify();
     });
   }
 
@@ -94,19 +110,7 @@ export class UdpProbe {
    * `probes`), false after `ms` without it.
    */
   static waitFor(probes: readonly UdpProbe[], condition: () => boolean, ms: number): Promise<boolean> {
-    if (condition()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const check = () => {
-        if (condition()) finish(true);
-      };
-      const timer = setTimeout(() => finish(false), ms);
-      const finish = (met: boolean) => {
-        clearTimeout(timer);
-        for (const probe of probes) probe.waiters.delete(check);
-        resolve(met);
-      };
-      for (const probe of probes) probe.waiters.add(check);
-    });
+    return Waiters.any(probes.map((probe) => probe.waiters), condition, ms);
   }
 
   /** The port the kernel gave this probe. */
@@ -134,16 +138,12 @@ export class UdpProbe {
       else await sendDatagram(this.socket, data, this.port, this.target.address);
     } catch (err) {
       this.error ??= err as Error;
-      this.notify();
+      this.waiters.notify();
     }
   }
 
   /** Resolves true once `condition` holds, false after `ms` (see UdpProbe.waitFor). */
   waitFor(condition: (probe: UdpProbe) => boolean, ms: number): Promise<boolean> {
     return UdpProbe.waitFor([this], () => condition(this), ms);
-  }
-
-  private notify(): void {
-    for (const waiter of [...this.waiters]) waiter();
   }
 }

@@ -1,6 +1,6 @@
 /**
  * `netlab check ws-chat`: grades a WebSocket chat server (lesson 05) against the lesson's JSON
- * protocol, with two or three real WebSocket clients (the ws library: the handshake and frames
+ * protocol, with two or three real WebSocket clients (ws-chat-probe.ts: the handshake and frames
  * are `netlab check ws-echo`'s business). What a correct server does:
  *
  *   join       {"type":"join","name","room"} → {"type":"joined","name","room"}, then
@@ -23,12 +23,10 @@
  * limits, which each server chooses.
  */
 import { randomBytes } from 'node:crypto';
-import WebSocket from 'ws';
-import { explainNetworkError, formatAddress } from '../core/errors.js';
 import { visible } from '../core/text-view.js';
 import { describeCloseCode } from '../ws/close-codes.js';
-import { fail, failToReach, seconds, type CheckContext, type LabChecklist } from './checklist.js';
-import { CHECK_USER_AGENT } from './ws-probe.js';
+import { fail, seconds, type CheckContext, type LabChecklist } from './checklist.js';
+import { ChatProbe, type Received } from './ws-chat-probe.js';
 
 const SERVE = 'netlab ws-chat serve';
 
@@ -44,6 +42,7 @@ const LESSON = {
 /** The most of a received message a failure quotes. */
 const SHOWN_CHARS = 100;
 
+/** The ws-chat checklist, in the order `netlab check ws-chat` runs it: the join first. */
 export const wsChatChecklist: LabChecklist = {
   lab: 'ws-chat',
   summary: "lesson 05's JSON: join, users, rooms, private, errors, unique names",
@@ -54,7 +53,7 @@ export const wsChatChecklist: LabChecklist = {
       essential: true,
       async run(ctx) {
         const { tag } = fresh();
-        const alice = await ChatClient.open(ctx, `alice-${tag}`);
+        const alice = await ChatProbe.open(ctx, SERVE, `alice-${tag}`);
         await join(ctx, alice, `red-${tag}`);
       },
     },
@@ -147,7 +146,7 @@ export const wsChatChecklist: LabChecklist = {
       async run(ctx) {
         const { tag, room } = fresh();
         const [alice] = await joined(ctx, room, `alice-${tag}`);
-        const other = await ChatClient.open(ctx, alice.name);
+        const other = await ChatProbe.open(ctx, SERVE, alice.name);
         other.send({ type: 'join', name: alice.name, room });
         const answer = await other.waitFor((r) => r.json?.type === 'joined' || r.json?.type === 'error', ctx.waitMs);
         if (answer?.json?.type === 'error') return typeof answer.json.code === 'string' ? `"code":"${visible(answer.json.code)}"` : undefined;
@@ -169,114 +168,6 @@ export const wsChatChecklist: LabChecklist = {
   ],
 };
 
-/** One message the server sent: its text, and the object it holds when it is a JSON object. */
-interface Received {
-  text: string;
-  binary: boolean;
-  json?: Record<string, unknown>;
-}
-
-/**
- * A chat client as the checks drive it: a ws WebSocket that keeps every message it gets, and
- * waits for one that matches. Closed (1000, then terminated) when its check ends.
- */
-class ChatClient {
-  readonly received: Received[] = [];
-  /** How the connection ended, once it has. */
-  closed: { code: number; reason: string } | undefined;
-  private readonly waiters = new Set<() => void>();
-
-  private constructor(
-    readonly name: string,
-    private readonly ws: WebSocket,
-  ) {
-    ws.on('error', () => {}); // open() reports the first; later ones end in 'close'
-    ws.on('message', (data: Buffer, binary) => {
-      this.received.push(parse(data.toString('utf8'), binary));
-      this.notify();
-    });
-    ws.on('close', (code, reason) => {
-      this.closed = { code, reason: reason.toString('utf8') };
-      this.notify();
-    });
-  }
-
-  /** Connects as `name` (not joined yet), or fails the check saying why it could not. */
-  static async open(ctx: CheckContext, name: string): Promise<ChatClient> {
-    const { host, port, path } = ctx.target;
-    const ws = new WebSocket(`ws://${formatAddress(host, port)}${path}`, {
-      perMessageDeflate: false,
-      handshakeTimeout: ctx.waitMs * 2,
-      headers: { 'User-Agent': CHECK_USER_AGENT },
-    });
-    const client = new ChatClient(name, ws);
-    ctx.defer(() => client.close(ctx.waitMs));
-    try {
-      await new Promise<void>((resolve, reject) => {
-        ws.once('open', resolve);
-        ws.once('error', reject);
-      });
-    } catch (err) {
-      if (explainNetworkError(err, { operation: 'connect', host, port })) failToReach(err, ctx.target, SERVE);
-      const echoCheck = `netlab check ws-echo --port ${port}${host === '127.0.0.1' ? '' : ` --host ${host}`}${path === '/ws' ? '' : ` --path ${path}`}`;
-      fail(`the WebSocket handshake failed: ${visible((err as Error).message)}.`, `\`${echoCheck}\` checks the handshake step by step (lesson 04, "The Upgrade handshake").`);
-    }
-    return client;
-  }
-
-  /** Sends an object as JSON, or a string as it is, in one text message. */
-  send(message: object | string): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
-  }
-
-  /**
-   * The first message received from index `since` on that matches, as soon as there is one;
-   * undefined after `ms` without one, or at once when the connection has closed.
-   */
-  waitFor(match: (r: Received) => boolean, ms: number, since = 0): Promise<Received | undefined> {
-    const find = () => this.received.slice(since).find(match);
-    return new Promise((resolve) => {
-      const check = () => {
-        const found = find();
-        if (found || this.closed) finish(found);
-      };
-      const finish = (found: Received | undefined) => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve(found);
-      };
-      const timer = setTimeout(() => finish(undefined), ms);
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  /** A normal closure, as a student's log should show it; then the socket is destroyed. */
-  private async close(ms: number): Promise<void> {
-    if (this.ws.readyState === WebSocket.OPEN) {
-      this.ws.close(1000, 'netlab check done');
-      await this.waitFor(() => false, ms);
-    }
-    this.ws.terminate();
-  }
-
-  private notify(): void {
-    for (const waiter of [...this.waiters]) waiter();
-  }
-}
-
-/** A text message holding a JSON object gets its `json`; a binary one never does (the lesson's messages are text). */
-function parse(text: string, binary: boolean): Received {
-  if (binary) return { text, binary };
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { text, binary, json: value as Record<string, unknown> };
-  } catch {
-    // Not JSON: kept as text, and a failure quotes it.
-  }
-  return { text, binary };
-}
-
 /** A tag for this check's names and rooms, and its room. */
 function fresh(): { tag: string; room: string } {
   const tag = randomBytes(2).toString('hex');
@@ -284,18 +175,18 @@ function fresh(): { tag: string; room: string } {
 }
 
 /** Opens one client per name and joins each to `room`, in order. */
-async function joined<Names extends string[]>(ctx: CheckContext, room: string, ...names: Names): Promise<{ [K in keyof Names]: ChatClient }> {
-  const clients: ChatClient[] = [];
+async function joined<Names extends string[]>(ctx: CheckContext, room: string, ...names: Names): Promise<{ [K in keyof Names]: ChatProbe }> {
+  const clients: ChatProbe[] = [];
   for (const name of names) {
-    const client = await ChatClient.open(ctx, name);
+    const client = await ChatProbe.open(ctx, SERVE, name);
     await join(ctx, client, room);
     clients.push(client);
   }
-  return clients as { [K in keyof Names]: ChatClient };
+  return clients as { [K in keyof Names]: ChatProbe };
 }
 
 /** Sends a join and waits for its "joined"; fails with what came instead. */
-async function join(ctx: CheckContext, client: ChatClient, room: string): Promise<void> {
+async function join(ctx: CheckContext, client: ChatProbe, room: string): Promise<void> {
   const request = { type: 'join', name: client.name, room };
   client.send(request);
   const answer = await client.waitFor((r) => r.json?.type === 'joined' || r.json?.type === 'error', ctx.waitMs);
@@ -313,7 +204,7 @@ async function join(ctx: CheckContext, client: ChatClient, room: string): Promis
 }
 
 /** Waits until `client` has surely been sent whatever was sent before: its own next message is back (or a wait has passed). */
-async function settle(ctx: CheckContext, client: ChatClient): Promise<void> {
+async function settle(ctx: CheckContext, client: ChatProbe): Promise<void> {
   const text = `sync ${client.name} ${randomBytes(2).toString('hex')}`;
   client.send({ type: 'message', text });
   await client.waitFor((r) => mentions(r, text), ctx.waitMs);
@@ -368,6 +259,6 @@ function shown(r: Received): string {
 }
 
 /** ` (the connection closed: 1006 …)` when the client's connection is gone. */
-function closedNote(client: ChatClient): string {
+function closedNote(client: ChatProbe): string {
   return client.closed ? ` (the connection closed: ${describeCloseCode(client.closed.code)})` : '';
 }

@@ -5,27 +5,46 @@
  * wire, MASK bit and all. A library client would hide what a check must see (the accept value,
  * a masked server frame) or refuse the connection before the check could say why.
  *
- * Like TcpProbe, it never fails a check by itself once connected: a wait resolves to what
- * happened (a frame, a message, a close frame, the connection gone, or nothing in time), and the
- * check decides what that means. Server pings that arrive while a check waits are answered, as
- * every client must (RFC 6455, section 5.5.2).
+ * Like TcpProbe, it does not decide whether a server is right once connected: a wait resolves
+ * to what happened (a frame, a message, a close frame, the connection gone, or nothing in time),
+ * and the check decides what that means. Server pings that arrive while a check waits are
+ * answered, as every client must (RFC 6455, section 5.5.2).
+ *
+ * The one exception is its limits, which keep a check's memory bounded whatever a server sends:
+ * a frame longer than MAX_PAYLOAD_BYTES, more than MAX_RECEIVED_BYTES in all, or more than
+ * MAX_QUEUED_FRAMES frames the check has not read. Past one, the probe stops reading and the
+ * check's next wait fails it, saying which limit, rather than going quiet.
  *
  * Leaves out: extensions (none is offered), subprotocols, and TLS (ws:// only).
  */
 import { randomBytes } from 'node:crypto';
 import { formatAddress } from '../core/errors.js';
-import { fail, type CheckContext } from './checklist.js';
+import { count, thousands } from '../core/text-view.js';
+import { sizeInUnits } from './check-text.js';
+import { CheckFailure, fail, type CheckContext } from './checklist.js';
 import { TcpProbe } from './tcp-probe.js';
-import { OPCODES, closePayload, encodeFrame, readClosePayload } from '../ws/frame.js';
+import { OPCODES, closePayload, encodeFrame, opcodeName, readClosePayload } from '../ws/frame.js';
 import { FrameReader, type TracedFrame } from '../ws/frame-reader.js';
 import { newKey, parseResponseHead, requestLines, type ResponseHead } from '../ws/handshake.js';
 
-/** How much of each frame's payload is kept: more than any message a check sends and expects back. */
-export const KEPT_PAYLOAD_BYTES = 1024 * 1024;
+/** The longest frame payload a probe reads: far more than any message a check sends and expects back. */
+export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+/** The most a probe reads from one connection after the handshake: a check needs a few KiB of it. */
+export const MAX_RECEIVED_BYTES = 16 * 1024 * 1024;
+/** Frames received that the check has not read yet: a server sending this many is sending unasked. */
+export const MAX_QUEUED_FRAMES = 1000;
 /** A handshake answer longer than this without its empty line is not one. */
 export const MAX_HEAD_BYTES = 16 * 1024;
+/**
+ * How long the cleanup at the end of a check waits for the server's answer to its close frame
+ * (at most the check's wait): long enough for a server's log to show a normal closure, short
+ * enough that a server that never answers costs little. Whether a server answers a close is
+ * checked by a check of its own, which waits the whole wait.
+ */
+export const POLITE_CLOSE_WAIT_MS = 250;
 /** Sent with every handshake, so the student's server log says who connected. */
 export const CHECK_USER_AGENT = 'netlab check';
+const LESSON_FRAMES = 'lesson 04, "Frames on the wire"';
 
 /** What came back to a handshake request. */
 export type HandshakeAnswer =
@@ -38,6 +57,7 @@ export type HandshakeAnswer =
   /** A head whose lines end with "\n" alone, not "\r\n". */
   | { kind: 'bare-lf'; received: Buffer };
 
+/** How sendHandshake() changes its request, to send one that a server must refuse. */
 export interface HandshakeOptions {
   /** Changes the request's lines (drop the key, change the version) before it is sent. */
   edit?: (lines: string[]) => string[];
@@ -102,17 +122,25 @@ function looksLikeHttp(bytes: Buffer): boolean {
   return 'HTTP/'.startsWith(start);
 }
 
-/** An upgraded connection: masked frames out, the server's frames in. */
-export class WsProbe {
-  private readonly reader = new FrameReader({ keepBytes: KEPT_PAYLOAD_BYTES });
-  private readonly queue: Exclude<FrameResult, { kind: 'closed' | 'timeout' }>[] = [];
-  private closeSent = false;
+/** A frame, or bytes that cannot be framed, received and not yet read by the check. */
+type Queued = Exclude<FrameResult, { kind: 'closed' | 'timeout' }>;
 
-  private constructor(
-    readonly tcp: TcpProbe,
-    /** Bytes of tcp.bytes() already fed to the reader: the handshake's head, then frames. */
-    private offset: number,
-  ) {}
+/**
+ * An upgraded connection: masked frames out, the server's frames in. Made by sendHandshake()
+ * or open(); a close frame is sent when its check ends, unless the check sent one.
+ */
+export class WsProbe {
+  private readonly reader = new FrameReader({ keepBytes: MAX_PAYLOAD_BYTES });
+  private readonly queue: Queued[] = [];
+  private closeSent = false;
+  /** Bytes read from the connection since the handshake's head. */
+  private receivedBytes = 0;
+  /** False once the stream cannot be framed or a limit is passed: what comes after is not read. */
+  private reading = true;
+  /** What the check fails with once a limit is passed. */
+  private limit: CheckFailure | undefined;
+
+  private constructor(readonly tcp: TcpProbe) {}
 
   /**
    * A WebSocket, handshake done; fails the check when the server does not answer 101 (the
@@ -126,10 +154,15 @@ export class WsProbe {
     return fail(`the handshake failed: the server ${seen}.`, 'fix the handshake first: see the checklist\'s first check (lesson 04, "The Upgrade handshake").');
   }
 
-  /** The WebSocket on a connection whose handshake got its 101 after `headBytes` bytes. */
+  /**
+   * The WebSocket on a connection whose handshake got its 101 after `headBytes` bytes: from
+   * now on the connection's bytes go to the frame reader, not into tcp.bytes().
+   */
   static upgraded(ctx: CheckContext, tcp: TcpProbe, headBytes: number): WsProbe {
-    const ws = new WsProbe(tcp, headBytes);
-    ctx.defer(() => ws.closePolitely(ctx.waitMs));
+    const ws = new WsProbe(tcp);
+    ws.take(tcp.bytes().subarray(headBytes)); // frames that came with the head
+    tcp.divert((chunk) => ws.take(chunk));
+    tcp.beforeDestroy(() => ws.closePolitely(Math.min(ctx.waitMs, POLITE_CLOSE_WAIT_MS)));
     return ws;
   }
 
@@ -145,16 +178,23 @@ export class WsProbe {
     return this.send(OPCODES.close, closePayload(code, reason));
   }
 
-  /** The next frame from the server, or why there is none within `ms`. */
+  /**
+   * The next frame from the server, or why there is none within `ms`. Frames received before
+   * a limit was passed come first; then it fails the check with the limit (a CheckFailure).
+   */
   async nextFrame(ms: number): Promise<FrameResult> {
-    await this.tcp.waitFor(() => this.pump() || this.tcp.ended || this.tcp.closed, ms);
-    return this.queue.shift() ?? { kind: this.tcp.ended || this.tcp.closed ? 'closed' : 'timeout' };
+    await this.tcp.waitFor(() => this.queue.length > 0 || this.limit !== undefined || this.tcp.ended || this.tcp.closed, ms);
+    const next = this.queue.shift();
+    if (next) return next;
+    if (this.limit) throw this.limit;
+    return { kind: this.tcp.ended || this.tcp.closed ? 'closed' : 'timeout' };
   }
 
   /**
    * The next whole message (text or binary, its continuation frames joined), or the close
    * frame, the end of the connection, or the wait's end that came first. Pings are answered
-   * with pongs and unsolicited pongs skipped; `ms` bounds the whole message.
+   * with pongs and unsolicited pongs skipped; `ms` bounds the whole message. Fails the check
+   * past a limit, as nextFrame() does.
    */
   async nextMessage(ms: number): Promise<MessageResult> {
     const deadline = Date.now() + ms;
@@ -177,20 +217,54 @@ export class WsProbe {
     return this.tcp.waitFor((p) => p.ended || p.closed, ms);
   }
 
-  /** Feeds what arrived since the last call to the reader; true when a frame is waiting. */
-  private pump(): boolean {
-    const bytes = this.tcp.bytes();
-    if (bytes.length > this.offset) {
-      for (const event of this.reader.push(bytes.subarray(this.offset))) this.queue.push(event);
-      this.offset = bytes.length;
+  /** Reads a chunk of the connection into frames, unless the stream stopped being readable. */
+  private take(chunk: Buffer): void {
+    if (!this.reading || chunk.length === 0) return;
+    this.receivedBytes += chunk.length;
+    if (this.receivedBytes > MAX_RECEIVED_BYTES) return this.passLimit(limitFailure('bytes'));
+    for (const event of this.reader.push(chunk)) {
+      if (event.kind === 'unreadable') {
+        // Every later chunk would be unreadable too: one event says it.
+        this.queue.push(event);
+        this.reading = false;
+        return;
+      }
+      if (event.frame.length > MAX_PAYLOAD_BYTES) return this.passLimit(limitFailure('payload', event.frame));
+      this.queue.push(event);
+      if (this.queue.length > MAX_QUEUED_FRAMES) return this.passLimit(limitFailure('frames'));
     }
-    return this.queue.length > 0;
+  }
+
+  /** Stops reading (the server's writes then wait, instead of this process's memory growing). */
+  private passLimit(limit: CheckFailure): void {
+    this.limit = limit;
+    this.reading = false;
+    this.tcp.socket.pause();
   }
 
   /** The close handshake a well-behaved client does at the end, unless the check did it already. */
   private async closePolitely(ms: number): Promise<void> {
-    if (this.closeSent || this.tcp.ended || this.tcp.closed) return;
+    if (this.closeSent || this.limit || this.tcp.ended || this.tcp.closed) return;
     await this.sendClose(1000, 'netlab check done');
     await this.tcpClosed(ms);
+  }
+}
+
+/** What a check fails with when its probe passes a limit: which one, and what to look at. */
+function limitFailure(limit: 'payload' | 'bytes' | 'frames', frame?: TracedFrame): CheckFailure {
+  const lengths = `send each message back once, as it came. If the server meant to send less, check how it writes a payload length: up to 125 in byte 1, else 126 and 16 bits, or 127 and 64 bits, in network byte order (RFC 6455, section 5.2) (${LESSON_FRAMES}).`;
+  switch (limit) {
+    case 'payload':
+      return new CheckFailure(
+        `the server sent a ${opcodeName(frame!.opcode)} frame of ${thousands(frame!.length)} bytes, more than the ${sizeInUnits(MAX_PAYLOAD_BYTES)} netlab check reads of a frame, and far more than it sent.`,
+        lengths,
+      );
+    case 'bytes':
+      return new CheckFailure(`the server sent more than ${sizeInUnits(MAX_RECEIVED_BYTES)} on one connection, far more than the check sent; netlab check stopped reading there.`, lengths);
+    case 'frames':
+      return new CheckFailure(
+        `the server sent more than ${count(MAX_QUEUED_FRAMES, 'frame')} the check had not read yet, for the few it sent; netlab check stopped reading there.`,
+        'an echo sends one message back for each message it gets: a loop that keeps sending what it last received, or sends without waiting to receive, floods the client (lesson 04, "Messages: text, binary, empty").',
+      );
   }
 }

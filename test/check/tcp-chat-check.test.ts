@@ -4,6 +4,7 @@
  * against broken chats written the way students write them (test/check/fixtures/tcp-chat-*),
  * each of which must fail the right checks with the right hints.
  */
+import net from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { CheckResult } from '../../src/check/checklist.js';
 import { tcpChatChecklist } from '../../src/check/tcp-chat-check.js';
@@ -71,6 +72,30 @@ describe('netlab check tcp-chat', () => {
     const { problem, hint } = failure(results, TITLES.slow);
     expect(problem).toMatch(/^client 1 stopped reading while client 4 sent 8,192 lines of 1,000 bytes; client 2 got [0-9,]+ bytes of the flood, then nothing for 1 s, while client 4 was still connected\.$/);
     expect(hint).toContain('lesson 02, "Slow readers"');
+  });
+
+  it('tells a chat that waits for a nickname that the checks send no name first', async () => {
+    const fixture = await startFixture('tcp-chat-nickname.py');
+    const results = await checkPort(tcpChatChecklist, fixture.port);
+    const { problem, hint } = failure(results, TITLES.passes);
+    expect(problem).toMatch(
+      /^3 clients connected and client 3 sent "hello from netlab check \w+" \(4 times\) as its first line, with no name or login before it; neither of the other 2 got it in 1 s; client 1 got only "Welcome to the chat!\\r\\nYour nickname\? "\.$/,
+    );
+    expect(hint).toContain("netlab check's clients send no name first");
+    expect(hint).toContain('without a login step');
+    expect(hint).toContain('lesson 02, "Two people join"');
+    expect(results.slice(1).every((r) => r.status === 'skipped')).toBe(true);
+  });
+
+  it('says the server closed the connections when a chat hangs up on every client', async () => {
+    const server = net.createServer((socket) => socket.on('error', () => {}).destroy());
+    onTestFinished(() => {
+      server.close();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const results = await checkPort(tcpChatChecklist, (server.address() as net.AddressInfo).port);
+    const { problem } = failure(results, TITLES.passes);
+    expect(problem).toMatch(/^3 clients connected and client 3 sent "hello from netlab check \w+"; the server closed the connections of clients 1, 2 and 3, instead of passing the line on\.$/);
   });
 
   it('names the clients a chat with ten threads never reads', async () => {

@@ -3,6 +3,7 @@
  * must pass every check, and against broken servers written the way students write them
  * (test/check/fixtures/tcp-echo-*), each of which must fail the right check with the right hint.
  */
+import net from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { CheckResult } from '../../src/check/checklist.js';
 import { tcpEchoChecklist } from '../../src/check/tcp-echo-check.js';
@@ -92,6 +93,22 @@ describe('netlab check tcp-echo', () => {
     const { problem, hint } = failure(results, TITLES.large);
     expect(problem).toBe('sent 1,048,576 bytes, got 65,536 back, then nothing more for 1 s.');
     expect(hint).toContain('lesson 01, "TCP is a byte stream"');
+  });
+
+  it('blames what came back, not one client at a time, when every client gets a wrong answer at once', async () => {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.on('data', (data) => socket.write(`echo: ${data}`));
+    });
+    onTestFinished(() => {
+      server.close();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const results = await checkPort(tcpEchoChecklist, (server.address() as net.AddressInfo).port);
+    const { problem, hint } = failure(results, TITLES.several);
+    expect(problem).toMatch(/^client 2 sent "client 2 \w+\\n" and got "echo: client 2 \w+\\n" back: every client got an answer at once, but not the echo of its line\.$/);
+    expect(hint).toContain('lesson 01, "Send and receive"');
+    expect(hint).not.toContain('One client at a time');
   });
 
   it('catches a Node server that dies of a reset because its sockets have no error listener', async () => {

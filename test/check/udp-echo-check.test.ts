@@ -101,6 +101,33 @@ describe('netlab check udp-echo', () => {
     expect(hint).toContain('never split one or join several');
   });
 
+  it('keeps the first 1,000 datagrams of a server that answers each with a stream, and says how many came', async () => {
+    // Every datagram was kept, and each one re-matched every reply received so far.
+    const socket = dgram.createSocket('udp4');
+    let open = true;
+    onTestFinished(() => {
+      open = false;
+      socket.close();
+    });
+    const blasted = new Set<string>();
+    socket.on('message', (_, from) => {
+      const key = `${from.address}:${from.port}`;
+      if (blasted.has(key)) return;
+      blasted.add(key);
+      let sent = 0;
+      const blast = () => {
+        for (let i = 0; i < 50 && sent < 20_000 && open; i++, sent++) socket.send(Buffer.alloc(100, 'z'), from.port, from.address);
+        if (sent < 20_000 && open) setImmediate(blast);
+      };
+      blast();
+    });
+    socket.bind(0, '127.0.0.1');
+    await once(socket, 'listening');
+    const results = await checkPort(udpEchoChecklist, socket.address().port);
+    const { problem } = failure(results, TITLES.boundaries);
+    expect(problem).toMatch(/ \(the server sent [\d,]+ datagrams to one client; the check kept the first 1,000\)\.$/);
+  });
+
   it('catches a server that answers from a socket of its own', async () => {
     const fixture = await startFixture('udp-echo-other-socket.py');
     const results = await checkPort(udpEchoChecklist, fixture.port);

@@ -121,6 +121,25 @@ describe('netlab check ws-chat', () => {
     expect(hint).toContain('lesson 05, "One user, several connections"');
   });
 
+  it('fails the join of a chat that sends a message over 1 MiB, saying so, and reads none of it', async () => {
+    // With ws's default limit, 100 MiB a message, and every message kept, a server sending
+    // 50 MB frames drove the checker past a gigabyte.
+    const results = await checkPort(wsChatChecklist, await minimalChat('huge-joined'));
+    const { problem, hint } = failure(results, TITLES.join);
+    expect(problem).toMatch(/^the server sent alice-\w{4} a message over 1 MiB, more than netlab check accepts, so it closed the connection \(1009, message too big\)\.$/);
+    expect(hint).toContain('lesson 05, "Limits"');
+    expect(results.slice(1).every((r) => r.status === 'skipped')).toBe(true);
+  });
+
+  it('stops keeping the messages of a chat that floods each client, and fails the checks that wait past them', async () => {
+    const results = await checkPort(wsChatChecklist, await minimalChat('notice-flood'));
+    // The join's answers come before the flood; a message sent after it arrives after 2,000 notices.
+    expectOnlyFailures(results, [TITLES.message, TITLES.ownCopy, TITLES.rooms, TITLES.private, TITLES.badJson, TITLES.unknownType]);
+    const { problem, hint } = failure(results, TITLES.message);
+    expect(problem).toMatch(/^the server sent bob-\w{4} more than 1,000 messages in one check, which has it receive a dozen or so; netlab check stopped reading there\.$/);
+    expect(hint).toContain('lesson 05, "The messages are JSON"');
+  });
+
   it('fails only the invalid-JSON check of a server that closes the connection on it', async () => {
     const results = await checkPort(wsChatChecklist, await minimalChat('close-on-bad-json'));
     expectOnlyFailures(results, [TITLES.badJson]);

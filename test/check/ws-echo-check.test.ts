@@ -109,6 +109,15 @@ describe('netlab check ws-echo', () => {
     expect(hint).toContain('lesson 04, "Closing"');
   });
 
+  it('finishes the whole checklist against a server that never answers a close frame, failing only the close check', async () => {
+    // Every check's cleanup sends a close frame too, and waits a little for the answer: a wait
+    // as long as the check's own, at every check, made this checklist take many waits.
+    const fixture = await startFixture('ws-echo-by-hand.py', ['ignore-close']);
+    const results = await checkPort(wsEchoChecklist, fixture.port);
+    expectOnlyFailures(results, [TITLES.close]);
+    expect(failure(results, TITLES.close).problem).toBe('the server answered a close frame with nothing within 1 s.');
+  });
+
   it('tells the course\'s "Echo: " server that an echo sends the message back unchanged', async () => {
     const fixture = await startFixture('ws-echo-prefix.mjs');
     const results = await checkPort(wsEchoChecklist, fixture.port);
