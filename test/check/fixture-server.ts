@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { runChecklist, type CheckResult, type LabChecklist } from '../../src/check/checklist.js';
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -67,4 +67,22 @@ export function resultFor(results: readonly CheckResult[], text: string): CheckR
   const found = results.find((r) => r.title.includes(text));
   if (!found) throw new Error(`no check titled like "${text}" in: ${results.map((r) => r.title).join(' | ')}`);
   return found;
+}
+
+/**
+ * An assertion for one checklist: every check among `titles` passes except the ones named,
+ * which fail (the whole result list is shown when it does not hold).
+ */
+export function onlyFailing(titles: Record<string, string>): (results: readonly CheckResult[], failing: readonly string[]) => void {
+  return (results, failing) => {
+    const expected = Object.fromEntries(Object.values(titles).map((title) => [title, failing.includes(title) ? 'fail' : 'pass']));
+    expect(statuses(results), JSON.stringify(results, null, 2)).toEqual(expected);
+  };
+}
+
+/** The failure of the check titled like `title`; throws when it did not fail. */
+export function failure(results: readonly CheckResult[], title: string): { problem: string; hint: string } {
+  const result = resultFor(results, title);
+  if (result.status !== 'fail') throw new Error(`"${title}" did not fail: ${JSON.stringify(result)}`);
+  return result;
 }

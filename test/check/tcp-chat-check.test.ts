@@ -6,11 +6,10 @@
  */
 import net from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { CheckResult } from '../../src/check/checklist.js';
 import { tcpChatChecklist } from '../../src/check/tcp-chat-check.js';
 import { startChatServer } from '../../src/tcp/chat-server.js';
 import { runCli } from '../cli/run-cli.js';
-import { checkPort, resultFor, startFixture, statuses } from './fixture-server.js';
+import { checkPort, failure, onlyFailing, startFixture } from './fixture-server.js';
 
 const TITLES = {
   passes: 'passes a line from one client to the others',
@@ -21,16 +20,7 @@ const TITLES = {
 };
 
 /** Every check passes except the ones named, which fail. */
-function expectOnlyFailures(results: readonly CheckResult[], failing: readonly string[]): void {
-  const expected = Object.fromEntries(Object.values(TITLES).map((title) => [title, failing.includes(title) ? 'fail' : 'pass']));
-  expect(statuses(results), JSON.stringify(results, null, 2)).toEqual(expected);
-}
-
-function failure(results: readonly CheckResult[], title: string): { problem: string; hint: string } {
-  const result = resultFor(results, title);
-  if (result.status !== 'fail') throw new Error(`"${title}" did not fail: ${JSON.stringify(result)}`);
-  return result;
-}
+const expectOnlyFailures = onlyFailing(TITLES);
 
 /** netlab's chat server as `netlab tcp-chat serve` starts it: default limits, no options. */
 async function netlabServer(): Promise<number> {

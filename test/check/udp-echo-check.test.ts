@@ -6,11 +6,10 @@
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { CheckResult } from '../../src/check/checklist.js';
 import { udpEchoChecklist } from '../../src/check/udp-echo-check.js';
 import { startUdpEchoServer } from '../../src/udp/echo-server.js';
 import { runCli } from '../cli/run-cli.js';
-import { checkPort, resultFor, startFixture, statuses } from './fixture-server.js';
+import { checkPort, failure, onlyFailing, startFixture } from './fixture-server.js';
 
 const TITLES = {
   answers: 'answers a datagram',
@@ -19,16 +18,7 @@ const TITLES = {
 };
 
 /** Every check passes except the ones named, which fail. */
-function expectOnlyFailures(results: readonly CheckResult[], failing: readonly string[]): void {
-  const expected = Object.fromEntries(Object.values(TITLES).map((title) => [title, failing.includes(title) ? 'fail' : 'pass']));
-  expect(statuses(results), JSON.stringify(results, null, 2)).toEqual(expected);
-}
-
-function failure(results: readonly CheckResult[], title: string): { problem: string; hint: string } {
-  const result = resultFor(results, title);
-  if (result.status !== 'fail') throw new Error(`"${title}" did not fail: ${JSON.stringify(result)}`);
-  return result;
-}
+const expectOnlyFailures = onlyFailing(TITLES);
 
 /** netlab's UDP echo server as `netlab udp-echo serve` starts it: no impairment. */
 async function netlabServer(): Promise<number> {

@@ -6,12 +6,11 @@
  * check with the right hint; and once through the built binary.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { CheckResult } from '../../src/check/checklist.js';
 import { wsChatChecklist } from '../../src/check/ws-chat-check.js';
 import { startWsChatServer } from '../../src/ws/chat-server.js';
 import { startWsEchoServer } from '../../src/ws/echo-server.js';
 import { freePort, runCli } from '../cli/run-cli.js';
-import { checkPort, resultFor, startFixture, statuses } from './fixture-server.js';
+import { checkPort, failure, onlyFailing, resultFor, startFixture } from './fixture-server.js';
 
 const TITLES = {
   join: 'answers a join with "joined", naming the user and the room',
@@ -26,16 +25,7 @@ const TITLES = {
 };
 
 /** Every check passes except the ones named, which fail. */
-function expectOnlyFailures(results: readonly CheckResult[], failing: readonly string[]): void {
-  const expected = Object.fromEntries(Object.values(TITLES).map((title) => [title, failing.includes(title) ? 'fail' : 'pass']));
-  expect(statuses(results), JSON.stringify(results, null, 2)).toEqual(expected);
-}
-
-function failure(results: readonly CheckResult[], title: string): { problem: string; hint: string } {
-  const result = resultFor(results, title);
-  if (result.status !== 'fail') throw new Error(`"${title}" did not fail: ${JSON.stringify(result)}`);
-  return result;
-}
+const expectOnlyFailures = onlyFailing(TITLES);
 
 /** netlab's chat server as `netlab ws-chat serve` runs it: default rate limit, queue and names. */
 async function netlabServer(): Promise<number> {

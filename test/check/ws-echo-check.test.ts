@@ -5,11 +5,10 @@
  * must fail the right checks with the right hint; then once through the built binary.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { CheckResult } from '../../src/check/checklist.js';
 import { wsEchoChecklist } from '../../src/check/ws-echo-check.js';
 import { startWsEchoServer } from '../../src/ws/echo-server.js';
 import { freePort, runCli } from '../cli/run-cli.js';
-import { checkPort, resultFor, startFixture, statuses } from './fixture-server.js';
+import { checkPort, failure, onlyFailing, resultFor, startFixture } from './fixture-server.js';
 
 const TITLES = {
   upgrade: 'answers a WebSocket handshake with 101 Switching Protocols',
@@ -29,16 +28,7 @@ const TITLES = {
 };
 
 /** Every check passes except the ones named, which fail. */
-function expectOnlyFailures(results: readonly CheckResult[], failing: readonly string[]): void {
-  const expected = Object.fromEntries(Object.values(TITLES).map((title) => [title, failing.includes(title) ? 'fail' : 'pass']));
-  expect(statuses(results), JSON.stringify(results, null, 2)).toEqual(expected);
-}
-
-function failure(results: readonly CheckResult[], title: string): { problem: string; hint: string } {
-  const result = resultFor(results, title);
-  if (result.status !== 'fail') throw new Error(`"${title}" did not fail: ${JSON.stringify(result)}`);
-  return result;
-}
+const expectOnlyFailures = onlyFailing(TITLES);
 
 async function netlabServer(): Promise<number> {
   const server = await startWsEchoServer({ host: '127.0.0.1', port: 0, path: '/ws' });
