@@ -3,9 +3,10 @@
  * clients from ws, and raw TCP peers that write handshakes and frames by hand, for what
  * ROBUSTNESS.md's WebSocket section says a server must survive.
  */
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { OPCODES, closePayload, readClosePayload } from '../../src/ws/frame.js';
+import { OPCODES, closePayload, encodeFrame, readClosePayload } from '../../src/ws/frame.js';
 import { acceptFor, type ResponseHead } from '../../src/ws/handshake.js';
 import { MAX_FRAGMENTS } from '../../src/ws/ws-listener.js';
 import { RawPeer, echoServer, nextMessage, waitUntil, wsClient } from './ws-support.js';
@@ -227,12 +228,17 @@ describe('ws-echo server', () => {
   });
 
   it('stops reading from a client that does not read its echoes, with its buffer capped, and serves the others', async () => {
-    const server = await echoServer({ heartbeatIntervalMs: 200 });
+    // The heartbeat judges the hog on its second beat, at least one interval after it connects.
+    // By then the server must have stalled on it, so the interval is long next to the time the
+    // server takes to read 4 MiB (milliseconds, even in a loaded CI run), and the 24 MB are
+    // masked before the hog connects, to arrive in one write rather than 400 slow ones.
+    const server = await echoServer({ heartbeatIntervalMs: 1000 });
     const closed = once(server, 'close');
+    const chunk = Buffer.alloc(60_000, 0x62);
+    const frames = Buffer.concat(Array.from({ length: 400 }, () => encodeFrame({ fin: true, opcode: OPCODES.binary, payload: chunk, mask: randomBytes(4) })));
     const hog = await RawPeer.upgraded(server.port);
     hog.socket.pause(); // never reads again
-    const chunk = Buffer.alloc(60_000, 0x62);
-    for (let i = 0; i < 400; i++) hog.sendFrame({ fin: true, opcode: OPCODES.binary, payload: chunk }); // 24 MB of echoes asked for
+    hog.write(frames); // 24 MB of echoes asked for
     const other = await wsClient(server.url);
     const reply = nextMessage(other);
     other.send('unaffected');
