@@ -13,6 +13,7 @@
  *   node bench/run.js --rounds 9      more rounds (default 7; at least 5 for a figure to quote)
  *   node bench/run.js --calibrate     the floor against itself: ratios near 1.00 and their
  *                                     range show how noisy this machine is
+ *   node bench/run.js --list          one line per benchmark: its name, a tab, its title
  *
  * Progress goes to stderr, results to stdout. Exit 0 once the run completes, targets met or
  * not (the table marks misses with ✗); 1 if a server fails to start, dies, stops answering or
@@ -48,12 +49,17 @@ async function main() {
       smoke: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       calibrate: { type: 'boolean', default: false },
+      list: { type: 'boolean', default: false },
       rounds: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (flags.help) {
-    process.stdout.write(`usage: node bench/run.js [--smoke] [--json] [--rounds N] [--calibrate] [${Object.keys(BENCHMARKS).join(' | ')} …]\n`);
+    process.stdout.write(`usage: node bench/run.js [--smoke] [--json] [--rounds N] [--calibrate] [--list] [${Object.keys(BENCHMARKS).join(' | ')} …]\n`);
+    return;
+  }
+  if (flags.list) {
+    for (const [name, load] of Object.entries(BENCHMARKS)) process.stdout.write(`${name}\t${(await load()).default.title}\n`);
     return;
   }
   const unknown = names.filter((name) => !(name in BENCHMARKS));

@@ -6,11 +6,24 @@
  * machine, or right after the other's garbage.
  *
  * A benchmark is a module whose default export is
- *   { name, title, reference: { label, args }, subjects: [{ label, args }],
- *     figures: [{ name, metrics: [{ key, label, better, target?, digits }],
+ *   { name, title, reference: spec, subjects: [spec],
+ *     figures: [{ name, metrics: [{ key, label, better, target?, limit?, digits }],
  *               extras?: [{ key, label, scale, digits, worst? }],
+ *               skip?(server), rounds?: { full, smoke },
+ *               comparisons?: [{ metric, subject, against, target, label? }],
  *               warmUp(server, mode), measure(server, mode) → { [key]: number } }] }
- * where `args` is a `node` command line relative to the repository root.
+ * where a server's spec is `{ label, args, available?, ... }` (see server-process.js): `args`
+ * is a `node` command line relative to the repository root, or another program's with
+ * `command`; `available()` returns why the server must be left out of this run, if it must.
+ *
+ * - `target` bounds the ratio subject ÷ reference (at least, for higher-is-better; at most,
+ *   for lower-is-better). `limit` bounds each server's own median instead, for a figure that
+ *   is already a ratio (memory after five cycles ÷ after the first).
+ * - `comparisons` are targets between two other servers of the run, paired by round like the
+ *   main ratios: netlab's WebSocket echo ÷ the TCP pipe, netlab logging ÷ netlab --quiet.
+ * - `skip(server)` leaves a server out of a figure that does not apply to it (WebSocket
+ *   memory for a TCP pipe); its cells read "—".
+ * - `rounds` gives a slow figure fewer rounds than the run's.
  *
  * Leaves out: pinning servers and load to cores (taskset). The scheduler places them as it
  * would on a student's laptop; on two cores that is usually one core each.
@@ -29,7 +42,15 @@ import { median, pairedRatios } from './stats.js';
  */
 export async function runComparison(benchmark, options) {
   const { mode, rounds, cwd, calibrate = false, log } = options;
-  const subjects = calibrate ? [{ ...benchmark.reference, label: `${benchmark.reference.label}, again` }] : benchmark.subjects;
+  const wanted = calibrate ? [{ ...benchmark.reference, label: `${benchmark.reference.label}, again` }] : benchmark.subjects;
+  // A server that cannot run here (socat not installed) is left out, and the report says why.
+  const skipped = [];
+  const subjects = wanted.filter((spec) => {
+    const why = spec.available?.();
+    if (why) skipped.push({ label: spec.label, why });
+    return !why;
+  });
+  for (const { label, why } of skipped) log(`${benchmark.name}: leaving out ${label}: ${why}`);
   const servers = [];
   try {
     // Sequentially: two servers compiling their code at once would slow each other's start.
@@ -37,11 +58,13 @@ export async function runComparison(benchmark, options) {
     const [reference, ...rest] = servers;
     const figures = [];
     for (const figure of benchmark.figures) {
+      const measured = servers.filter((server) => !figure.skip?.(server));
       log(`${benchmark.name} · ${figure.name}: warm-up`);
-      for (const server of servers) await figure.warmUp(server, mode);
-      const runs = new Map(servers.map((server) => [server.label, []]));
-      for (let round = 0; round < rounds; round++) {
-        const order = roundOrder(reference, rest, round);
+      for (const server of measured) await figure.warmUp(server, mode);
+      const runs = new Map(measured.map((server) => [server.label, []]));
+      const figureRounds = figureRoundsFor(figure, mode, rounds);
+      for (let round = 0; round < figureRounds; round++) {
+        const order = roundOrder(reference, rest, round).filter((server) => runs.has(server.label));
         const line = [];
         for (const server of order) {
           const values = await measureWithNoise(figure, server, servers, mode);
@@ -50,18 +73,24 @@ export async function runComparison(benchmark, options) {
           const others = noisy(values, mode) ? ` (others: ${Math.round(values.otherCpuShare * 100)} % of a core)` : '';
           line.push(`${server.label} ${formatValue(values[figure.metrics[0].key], figure.metrics[0].digits)}${others}`);
         }
-        log(`${benchmark.name} · ${figure.name} · round ${round + 1}/${rounds}: ${line.join(' · ')}`);
+        log(`${benchmark.name} · ${figure.name} · round ${round + 1}/${figureRounds}: ${line.join(' · ')}`);
       }
-      figures.push(summarize(figure, reference.label, rest.map((s) => s.label), runs));
+      figures.push(summarize(figure, reference.label, rest.map((s) => s.label), runs, figureRounds));
     }
     // How many measurements another process disturbed: the table says so, so nobody quotes them.
-    const disturbed = figures.flatMap((f) => Object.values(f.runs).flat()).filter((v) => noisy(v, mode)).length;
-    const measurements = benchmark.figures.length * servers.length * rounds;
-    const summary = { name: benchmark.name, title: benchmark.title, rounds, reference: reference.label, subjects: rest.map((s) => s.label) };
-    return { ...summary, disturbed, measurements, noisyShare: NOISY_SHARE, figures };
+    const all = figures.flatMap((f) => Object.values(f.runs).flat());
+    const disturbed = all.filter((v) => noisy(v, mode)).length;
+    const summary = { name: benchmark.name, title: benchmark.title, rounds, reference: reference.label, subjects: rest.map((s) => s.label), skipped };
+    return { ...summary, disturbed, measurements: all.length, noisyShare: NOISY_SHARE, figures };
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
   }
+}
+
+/** A figure's own number of rounds (`figure.rounds`), never more than the run's. */
+function figureRoundsFor(figure, mode, rounds) {
+  const own = figure.rounds?.[mode];
+  return own === undefined ? rounds : Math.min(own, rounds);
 }
 
 /** Other processes using this share of a core while a figure is measured make it suspect. */
@@ -113,29 +142,44 @@ export function roundOrder(reference, subjects, round) {
 /**
  * Per metric: the reference's median, and per subject its median and the median of its
  * per-round ratios to the reference, with whether that meets the metric's target (a ratio
- * bound: at least `target` for higher-is-better, at most `target` for lower-is-better).
+ * bound: at least `target` for higher-is-better, at most `target` for lower-is-better) and its
+ * limit (the same bound on the median itself). A server the figure skipped has `median: null`.
+ * Then the figure's comparisons between two servers, paired by round in the same way.
  */
-function summarize(figure, referenceLabel, subjectLabels, runs) {
-  const series = (label, key) => runs.get(label).map((values) => values[key]);
+function summarize(figure, referenceLabel, subjectLabels, runs, rounds) {
+  const series = (label, key) => runs.get(label)?.map((values) => values[key]);
+  const medianOf = (values) => (values === undefined ? null : median(values));
+  const bounded = (metric, value, bound) => (bound === undefined || value === null ? undefined : metric.better === 'higher' ? value >= bound : value <= bound);
   const metrics = figure.metrics.map((metric) => {
     const reference = series(referenceLabel, metric.key);
     const subjects = subjectLabels.map((label) => {
       const values = series(label, metric.key);
-      const ratio = pairedRatios(values, reference);
-      const meets =
-        metric.target === undefined ? undefined : metric.better === 'higher' ? ratio.median >= metric.target : ratio.median <= metric.target;
-      return { label, median: median(values), ratio, meets };
+      const ratio = values === undefined || reference === undefined ? null : pairedRatios(values, reference);
+      const value = medianOf(values);
+      return { label, median: value, ratio, meets: bounded(metric, ratio?.median ?? null, metric.target), withinLimit: bounded(metric, value, metric.limit) };
     });
-    return { ...metric, reference: { label: referenceLabel, median: median(reference) }, subjects };
+    const referenceMedian = medianOf(reference);
+    return { ...metric, reference: { label: referenceLabel, median: referenceMedian, withinLimit: bounded(metric, referenceMedian, metric.limit) }, subjects };
+  });
+  const comparisons = (figure.comparisons ?? []).map((comparison) => {
+    const metric = figure.metrics.find((m) => m.key === comparison.metric);
+    if (!metric) throw new Error(`${figure.name}: a comparison names the metric ${comparison.metric}, which the figure does not have`);
+    const subject = series(comparison.subject, metric.key);
+    const against = series(comparison.against, metric.key);
+    const label = comparison.label ?? `${metric.label}: ${comparison.subject} ÷ ${comparison.against}`;
+    const ratio = subject === undefined || against === undefined ? null : pairedRatios(subject, against);
+    return { ...comparison, label, better: metric.better, ratio, meets: bounded(metric, ratio?.median ?? null, comparison.target) };
   });
   // Extras are context, not compared: one value per server (median, or the largest with
   // `worst`), for the notes under the table.
   const extras = [...(figure.extras ?? []), ...noiseExtras(figure)].map((extra) => ({
     ...extra,
-    values: [referenceLabel, ...subjectLabels].map((label) => {
-      const values = series(label, extra.key);
-      return { label, value: extra.worst ? Math.max(...values) : median(values) };
-    }),
+    values: [referenceLabel, ...subjectLabels]
+      .filter((label) => runs.has(label))
+      .map((label) => {
+        const values = series(label, extra.key);
+        return { label, value: extra.worst ? Math.max(...values) : median(values) };
+      }),
   }));
-  return { name: figure.name, metrics, extras, runs: Object.fromEntries(runs) };
+  return { name: figure.name, rounds, metrics, comparisons, extras, runs: Object.fromEntries(runs) };
 }

@@ -1,39 +1,95 @@
 /**
- * Round-trip times, kept as raw samples and turned into percentiles.
+ * Latencies, counted in a histogram and read back as percentiles (p50, p99, p99.9).
  *
- * A benchmark run records a few tens of thousands of samples, so keeping every one in a
- * preallocated Float64Array is cheaper and more exact than a bucketed histogram: recording is
- * one store (no allocation while the clock runs), and a percentile is read from the sorted
- * samples, not from a bucket boundary.
+ * A chat fan-out times every delivery, millions in a run, so the samples are not kept: each is
+ * counted in a bucket. The buckets are log-linear, the layout of Gil Tene's HdrHistogram: exact
+ * below 12.8 µs, then 64 equal buckets per power of two, so a bucket is at most 1/64 as wide as
+ * its values and the midpoint read back is within 0.8 % of any sample in it. Recording is a few
+ * integer operations and one increment, with nothing allocated while the clock runs; 1,600
+ * counters cover 0.1 µs to 100 s (a slower sample is counted as 100 s and the true maximum kept).
  *
- * Leaves out: coordinated-omission correction. The load sends one message at a time and waits
- * for it, so a slow reply delays the next send instead of hiding queued ones; what is measured
- * is the time each message really took.
+ * Leaves out: coordinated-omission correction. The closed loads send one message at a time per
+ * slot and wait for it, so a slow reply delays the next send instead of hiding queued ones; the
+ * open loads (UDP under load, chat latency) send on a schedule and time from the scheduled send.
  */
 
-export class LatencySamples {
-  /** @param {number} capacity the most samples this will hold; more are a programming error. */
-  constructor(capacity) {
-    this.values = new Float64Array(capacity);
+/** Samples are counted in units of 0.1 µs. */
+const UNITS_PER_US = 10;
+/** Below 2^7 units (12.8 µs) every unit is its own bucket; above, 2^6 buckets per power of two. */
+const LINEAR_BITS = 7;
+const HALF = 1 << (LINEAR_BITS - 1);
+/** 2^30 units is 107 s: anything slower goes in the last bucket. */
+const MAX_UNITS = 2 ** 30 - 1;
+const BUCKETS = (1 << LINEAR_BITS) + (30 - LINEAR_BITS) * HALF;
+
+export class LatencyHistogram {
+  constructor() {
+    this.counts = new Float64Array(BUCKETS);
     this.count = 0;
-    this.sorted = undefined;
+    this.min = Infinity;
+    this.max = 0;
   }
 
-  /** One round trip, in microseconds. */
+  /** One latency, in microseconds. */
   record(us) {
-    this.values[this.count++] = us;
-    this.sorted = undefined;
+    const units = Math.min(Math.max(Math.round(us * UNITS_PER_US), 0), MAX_UNITS);
+    this.counts[bucketOf(units)]++;
+    this.count++;
+    if (us < this.min) this.min = us;
+    if (us > this.max) this.max = us;
+  }
+
+  /** Adds every sample of `other` to this one. */
+  merge(other) {
+    for (let i = 0; i < BUCKETS; i++) this.counts[i] += other.counts[i];
+    this.count += other.count;
+    this.min = Math.min(this.min, other.min);
+    this.max = Math.max(this.max, other.max);
   }
 
   /**
-   * The p-th percentile (0 < p ≤ 100), nearest-rank: the smallest sample with at least p % of
-   * the samples at or below it. p50 is the median, p99 what 1 message in 100 is slower than.
+   * The p-th percentile (0 < p ≤ 100), nearest-rank: the bucket of the smallest sample with at
+   * least p % of the samples at or below it, read as its midpoint (within the samples' min and
+   * max, so p100 is the true maximum). p50 is the median, p99.9 what 1 message in 1,000 is slower than.
    */
   percentile(p) {
     if (this.count === 0) throw new Error('percentile() of no samples');
-    this.sorted ??= this.values.slice(0, this.count).sort();
-    const rank = Math.ceil((p / 100) * this.count);
-    return this.sorted[Math.min(Math.max(rank, 1), this.count) - 1];
+    const rank = Math.min(Math.max(Math.ceil((p / 100) * this.count), 1), this.count);
+    if (rank === this.count) return this.max;
+    let seen = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      seen += this.counts[i];
+      if (seen >= rank) return Math.min(Math.max(midpointOf(i) / UNITS_PER_US, this.min), this.max);
+    }
+    return this.max;
+  }
+}
+
+/** The bucket a value of `units` falls in. */
+function bucketOf(units) {
+  if (units < 1 << LINEAR_BITS) return units;
+  const exponent = 31 - Math.clz32(units); // ≥ LINEAR_BITS
+  const shift = exponent - (LINEAR_BITS - 1);
+  return (1 << LINEAR_BITS) + (exponent - LINEAR_BITS) * HALF + ((units >> shift) - HALF);
+}
+
+/** The middle of bucket `i`, in units. */
+function midpointOf(i) {
+  if (i < 1 << LINEAR_BITS) return i;
+  const k = i - (1 << LINEAR_BITS);
+  const exponent = LINEAR_BITS + Math.floor(k / HALF);
+  const shift = exponent - (LINEAR_BITS - 1);
+  const low = (HALF + (k % HALF)) * 2 ** shift;
+  return low + (2 ** shift - 1) / 2;
+}
+
+/**
+ * The earlier name, kept for the loads that size it: the capacity is no longer needed (a
+ * histogram holds any number of samples) and is ignored.
+ */
+export class LatencySamples extends LatencyHistogram {
+  constructor(_capacity) {
+    super();
   }
 }
 

@@ -3,7 +3,10 @@
  * BENCHMARKS.md), then notes with the figures that are context rather than comparison.
  *
  * A ratio cell reads `0.97× (0.95–0.99) ✓`: the median of the per-round ratios netlab ÷
- * reference, their range over the rounds, and whether the median meets the target.
+ * reference, their range over the rounds, and whether the median meets the target. A value
+ * cell with a limit (a bound on the value itself, not a ratio) is marked the same way. A server
+ * a figure does not apply to reads "—". Targets between two other servers of the run (the
+ * figure's comparisons) are listed under the table, one line each.
  *
  * Leaves out: charts, and any judgement beyond the target check; BENCHMARKS.md says what the
  * numbers mean.
@@ -16,11 +19,16 @@ export function formatSummary(summary) {
   const rows = [];
   for (const figure of summary.figures) {
     for (const metric of figure.metrics) {
-      const row = [`${metric.label} (${metric.better} is better)`, target(metric), formatValue(metric.reference.median, metric.digits)];
-      for (const subject of metric.subjects) row.push(formatValue(subject.median, metric.digits), ratioCell(subject));
+      const row = [`${metric.label} (${metric.better} is better)`, target(metric), valueCell(metric.reference, metric)];
+      for (const subject of metric.subjects) row.push(valueCell(subject, metric), ratioCell(subject));
       rows.push(row);
     }
   }
+  const targets = summary.figures.flatMap((figure) =>
+    (figure.comparisons ?? []).map(
+      (c) => `- target, ${c.label}: ${c.better === 'higher' ? '≥' : '≤'} ${c.target.toFixed(2)}×, measured ${ratioCell(c)}`,
+    ),
+  );
   const notes = summary.figures.flatMap((figure) =>
     figure.extras.map(
       (extra) =>
@@ -28,10 +36,14 @@ export function formatSummary(summary) {
         extra.values.map(({ label, value }) => `${label} ${formatValue(value * extra.scale, extra.digits)}`).join(', '),
     ),
   );
+  for (const { label, why } of summary.skipped ?? []) notes.push(`- left out: ${label} (${why})`);
+  const fewer = summary.figures.filter((figure) => figure.rounds !== undefined && figure.rounds !== summary.rounds);
+  for (const figure of fewer) notes.push(`- ${figure.name}: ${figure.rounds} ${figure.rounds === 1 ? 'round' : 'rounds'} (a slow figure)`);
   if (summary.disturbed > 0) {
     notes.push(`- noise: in ${summary.disturbed} of ${summary.measurements} measurements other processes used ≥ ${summary.noisyShare * 100} % of a core; rerun on a quiet machine before quoting these`);
   }
-  return [`${summary.title} · ${summary.rounds} ${summary.rounds === 1 ? 'round' : 'rounds'}, medians`, '', markdownTable(header, rows), '', ...notes].join('\n');
+  const title = `${summary.title} · ${summary.rounds} ${summary.rounds === 1 ? 'round' : 'rounds'}, medians`;
+  return [title, '', markdownTable(header, rows), '', ...targets, ...(targets.length > 0 ? [''] : []), ...notes].join('\n');
 }
 
 /** `1,234.5`: grouped thousands, a fixed number of decimals. */
@@ -39,14 +51,23 @@ export function formatValue(value, digits) {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/** The target column: a bound on the ratio (`≤ 1.10×`), or on the value itself (`≤ 1.10`). */
 function target(metric) {
-  if (metric.target === undefined) return '';
-  return `${metric.better === 'higher' ? '≥' : '≤'} ${metric.target.toFixed(2)}×`;
+  const sign = metric.better === 'higher' ? '≥' : '≤';
+  if (metric.target !== undefined) return `${sign} ${metric.target.toFixed(2)}×`;
+  if (metric.limit !== undefined) return `${sign} ${metric.limit.toFixed(2)}`;
+  return '';
+}
+
+const mark = (ok) => (ok === undefined ? '' : ok ? ' ✓' : ' ✗');
+
+function valueCell({ median, withinLimit }, metric) {
+  return median === null ? '—' : `${formatValue(median, metric.digits)}${mark(withinLimit)}`;
 }
 
 function ratioCell({ ratio, meets }) {
-  const mark = meets === undefined ? '' : meets ? ' ✓' : ' ✗';
-  return `${ratio.median.toFixed(2)}× (${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)})${mark}`;
+  if (ratio === null) return '—';
+  return `${ratio.median.toFixed(2)}× (${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)})${mark(meets)}`;
 }
 
 /** Columns padded to line up in a terminal; the first left-aligned, the others right. */

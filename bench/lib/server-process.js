@@ -3,21 +3,29 @@
  * its first stdout line (DESIGN.md: every server prints `<lab> server listening on host:port`
  * first), measured by the CPU time the kernel charges to it, and stopped.
  *
- * Everything the server prints after the first line is read and thrown away here. That is on
- * purpose: a logging server pays for every line it writes (on Linux, Node writes to a pipe
- * synchronously), and a reader that keeps up is what a terminal is. Sending the output to a
- * file or /dev/null would measure a different, cheaper thing.
+ * By default everything the server prints after the first line is read and thrown away here.
+ * That is on purpose: a logging server pays for every line it writes (on Linux, Node writes to
+ * a pipe synchronously), and a reader that keeps up is what a terminal is. `stdout: 'file'`
+ * sends it to a file instead, as `netlab … > log.txt` would: the other way a class keeps a log.
+ *
+ * A program that prints no listening line (socat) is given a free port in its arguments
+ * (`{port}`) and counts as started once that port takes a connection.
  *
  * Leaves out: restarting a crashed server (a crash fails the benchmark, with its stderr),
  * and any host but 127.0.0.1.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** How long a server gets to print its first line. */
 const START_TIMEOUT_MS = 10_000;
 /** How long a server gets to exit after SIGTERM before it is killed. */
 const STOP_TIMEOUT_MS = 3_000;
+/** How often a file's first line, or a port that prints nothing, is looked at while starting. */
+const POLL_MS = 20;
 
 const LISTENING = /server listening on (\S+):(\d+)/;
 
@@ -30,17 +38,33 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/** Whether `program` is on PATH: for a spec's `available()`. */
+export function onPath(program) {
+  return spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status === 0;
+}
+
 /**
- * Spawns `node ...args` in `cwd` and resolves once the server has printed its listening line.
- * Rejects with the server's stderr if it exits or stays silent for START_TIMEOUT_MS.
+ * Spawns the spec's program in `cwd` and resolves once the server listens. Rejects with the
+ * server's stderr if it exits or is not listening within START_TIMEOUT_MS.
  *
- * @returns `{ label, host, port, pid, cpuMs(), stop() }`; `stop()` is safe to call twice.
+ * @param spec `{ label, args, cwd, command?, nodeFlags?, stdout?: 'pipe' | 'file', ... }`:
+ *   `node ...nodeFlags ...args` unless `command` names another program; every other field is
+ *   kept as `server.spec`.
+ * @returns `{ label, spec, host, port, pid, cpuMs(), stop() }`; `stop()` is safe to call twice.
  */
-export function startServer({ label, args, cwd }) {
+export async function startServer(spec) {
+  const { label, cwd, command, nodeFlags = [], stdout = 'pipe' } = spec;
+  const freePort = spec.args.some((arg) => arg.includes('{port}')) ? await pickFreePort() : undefined;
+  const args = spec.args.map((arg) => (freePort === undefined ? arg : arg.replaceAll('{port}', String(freePort))));
+  const argv = command === undefined ? [process.execPath, [...nodeFlags, ...args]] : [command, args];
   // NO_COLOR: the log is the same bytes on every machine; colour codes are a few per line.
-  const env = { ...process.env, NO_COLOR: '1' };
+  const env = { ...process.env, NO_COLOR: '1', ...spec.env };
   delete env.FORCE_COLOR;
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logDir = stdout === 'file' ? mkdtempSync(join(tmpdir(), 'netlab-bench-')) : undefined;
+  const logPath = logDir && join(logDir, 'stdout.log');
+  const logFd = logPath && openSync(logPath, 'w');
+  const child = spawn(argv[0], argv[1], { cwd, env, stdio: ['ignore', logFd ?? 'pipe', 'pipe'] });
+  if (logFd !== undefined) closeSync(logFd); // the child has its own copy
   running.add(child);
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -48,43 +72,88 @@ export function startServer({ label, args, cwd }) {
     stderr = (stderr + text).slice(-4000);
   });
   const exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
-  exited.then(() => running.delete(child));
+  exited.then(() => {
+    running.delete(child);
+    if (logDir) rmSync(logDir, { recursive: true, force: true });
+  });
 
   return new Promise((resolve, reject) => {
-    let firstLine = '';
     let settled = false;
-    const fail = (why) => {
-      if (settled) return; // a server that exits after it listened is stop()'s business
+    const cleanups = [];
+    const settle = () => {
       settled = true;
       clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`${label}: ${why}\n  command: node ${args.join(' ')}\n  stderr: ${stderr.trim() || '(empty)'}`));
+      for (const cleanup of cleanups) cleanup();
     };
-    const timer = setTimeout(() => fail(`no listening line within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+    const fail = (why) => {
+      if (settled) return; // a server that exits after it listened is stop()'s business
+      settle();
+      child.kill('SIGKILL');
+      const shown = command === undefined ? `node ${[...nodeFlags, ...args].join(' ')}` : `${command} ${args.join(' ')}`;
+      reject(new Error(`${label}: ${why}\n  command: ${shown}\n  stderr: ${stderr.trim() || '(empty)'}`));
+    };
+    const listening = (host, port) => {
+      if (settled) return;
+      settle();
+      resolve(serverHandle(spec, child, host, port, exited));
+    };
+    const firstLine = (line) => {
+      const match = LISTENING.exec(line);
+      if (!match) return fail(`first line is not a listening line: ${JSON.stringify(line)}`);
+      listening(match[1], Number(match[2]));
+    };
+    const timer = setTimeout(() => fail(`not listening within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
     child.once('error', (err) => fail(err.message));
     exited.then(({ code, signal }) => fail(`exited (${signal ?? `code ${code}`}) before listening`));
 
-    const onFirstData = (chunk) => {
-      firstLine += chunk.toString('latin1');
-      const newline = firstLine.indexOf('\n');
-      if (newline === -1) return;
-      child.stdout.off('data', onFirstData);
-      // From here on: read every byte the server logs, and drop it.
-      child.stdout.on('data', () => {});
-      const match = LISTENING.exec(firstLine.slice(0, newline));
-      if (!match) return fail(`first line is not a listening line: ${JSON.stringify(firstLine.slice(0, newline))}`);
-      settled = true;
-      clearTimeout(timer);
-      resolve(serverHandle(label, child, match[1], Number(match[2]), exited));
-    };
-    child.stdout.on('data', onFirstData);
+    if (freePort !== undefined) {
+      const poll = setInterval(() => {
+        const probe = net.connect(freePort, '127.0.0.1');
+        probe.once('connect', () => (probe.destroy(), listening('127.0.0.1', freePort)));
+        probe.once('error', () => probe.destroy());
+      }, POLL_MS);
+      cleanups.push(() => clearInterval(poll));
+      if (child.stdout) child.stdout.on('data', () => {});
+    } else if (logPath !== undefined) {
+      const poll = setInterval(() => {
+        const text = readFileSync(logPath, 'latin1');
+        const newline = text.indexOf('\n');
+        if (newline !== -1) firstLine(text.slice(0, newline));
+      }, POLL_MS);
+      cleanups.push(() => clearInterval(poll));
+    } else {
+      let text = '';
+      const onFirstData = (chunk) => {
+        text += chunk.toString('latin1');
+        const newline = text.indexOf('\n');
+        if (newline === -1) return;
+        child.stdout.off('data', onFirstData);
+        // From here on: read every byte the server logs, and drop it.
+        child.stdout.on('data', () => {});
+        firstLine(text.slice(0, newline));
+      };
+      child.stdout.on('data', onFirstData);
+    }
   });
 }
 
-function serverHandle(label, child, host, port, exited) {
+/** A port nothing listens on now: the kernel's pick for a socket closed at once. */
+function pickFreePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function serverHandle(spec, child, host, port, exited) {
   let stopping;
   return {
-    label,
+    label: spec.label,
+    spec,
     host,
     port,
     pid: child.pid,
@@ -109,15 +178,39 @@ function serverHandle(label, child, host, port, exited) {
 }
 
 /**
- * utime + stime of a process from /proc/PID/stat (fields 14 and 15, in clock ticks; they
- * include every thread). Resolution is one tick, 10 ms: fine over a run of a second or more.
+ * CPU time of a process and everything it started (a socat forks one child per connection):
+ * utime + stime of each live process in the tree, plus cutime + cstime, what its children that
+ * have ended used (fields 14–17 of /proc/PID/stat, in clock ticks, every thread included).
+ * Resolution is one tick, 10 ms: fine over a run of a second or more.
  */
 export function processCpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  // Field 2 is the command name in parentheses and may hold spaces: count from the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
+  let ticks = 0;
+  const pending = [pid];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${next}/stat`, 'latin1');
+    } catch {
+      continue; // it ended between the listing and the reading
+    }
+    // Field 2 is the command name in parentheses and may hold spaces: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    pending.push(...childrenOf(next));
+  }
   return (ticks * 1000) / CLOCK_TICKS_PER_S;
+}
+
+/** The live children of `pid`, from every thread's /proc/PID/task/TID/children. */
+function childrenOf(pid) {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
 }
 
 /** Runs `load` against `server` and returns the load's result plus the server's CPU ms in the counted window. */
