@@ -104,6 +104,10 @@ function describeMachine() {
 
 class UsageError extends Error {}
 
+// A SIGINT or SIGTERM to this process alone (not to its group, as a terminal's Ctrl+C is) would
+// end it without 'exit' handlers, and leave its servers running: exit, so server-process.js kills them.
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
+
 main().catch((err) => {
   process.stderr.write(`bench: ${err.message}\n`);
   process.exitCode = err instanceof UsageError ? 2 : 1;

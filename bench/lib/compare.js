@@ -12,9 +12,11 @@
  *               skip?(server), rounds?: { full, smoke },
  *               comparisons?: [{ metric, subject, against, target, label? }],
  *               warmUp(server, mode), measure(server, mode) → { [key]: number } }] }
- * where a server's spec is `{ label, args, available?, ... }` (see server-process.js): `args`
- * is a `node` command line relative to the repository root, or another program's with
- * `command`; `available()` returns why the server must be left out of this run, if it must.
+ * where a server's spec is `{ label, args, available?, context?, ... }` (see server-process.js):
+ * `args` is a `node` command line relative to the repository root, or another program's with
+ * `command`; `available()` returns why the server must be left out of this run, if it must;
+ * `context: true` marks a subject that is there to be looked at, not judged (socat beside the
+ * floor): its ratios are reported, its targets not checked.
  *
  * - `target` bounds the ratio subject ÷ reference (at least, for higher-is-better; at most,
  *   for lower-is-better). `limit` bounds each server's own median instead, for a figure that
@@ -75,7 +77,8 @@ export async function runComparison(benchmark, options) {
         }
         log(`${benchmark.name} · ${figure.name} · round ${round + 1}/${figureRounds}: ${line.join(' · ')}`);
       }
-      figures.push(summarize(figure, reference.label, rest.map((s) => s.label), runs, figureRounds));
+      const judged = new Set(rest.filter((s) => !s.spec.context).map((s) => s.label));
+      figures.push(summarize(figure, reference.label, rest.map((s) => s.label), runs, figureRounds, judged));
     }
     // How many measurements another process disturbed: the table says so, so nobody quotes them.
     const all = figures.flatMap((f) => Object.values(f.runs).flat());
@@ -146,7 +149,7 @@ export function roundOrder(reference, subjects, round) {
  * limit (the same bound on the median itself). A server the figure skipped has `median: null`.
  * Then the figure's comparisons between two servers, paired by round in the same way.
  */
-function summarize(figure, referenceLabel, subjectLabels, runs, rounds) {
+function summarize(figure, referenceLabel, subjectLabels, runs, rounds, judged) {
   const series = (label, key) => runs.get(label)?.map((values) => values[key]);
   const medianOf = (values) => (values === undefined ? null : median(values));
   const bounded = (metric, value, bound) => (bound === undefined || value === null ? undefined : metric.better === 'higher' ? value >= bound : value <= bound);
@@ -156,6 +159,7 @@ function summarize(figure, referenceLabel, subjectLabels, runs, rounds) {
       const values = series(label, metric.key);
       const ratio = values === undefined || reference === undefined ? null : pairedRatios(values, reference);
       const value = medianOf(values);
+      if (!judged.has(label)) return { label, median: value, ratio, meets: undefined, withinLimit: undefined, context: true };
       return { label, median: value, ratio, meets: bounded(metric, ratio?.median ?? null, metric.target), withinLimit: bounded(metric, value, metric.limit) };
     });
     const referenceMedian = medianOf(reference);

@@ -66,7 +66,8 @@ function valueCell({ median, withinLimit }, metric) {
 }
 
 function ratioCell({ ratio, meets }) {
-  if (ratio === null) return '—';
+  // A ratio to a zero (a smoke run's server CPU can read 0 ticks) means nothing either.
+  if (ratio === null || !Number.isFinite(ratio.median)) return '—';
   return `${ratio.median.toFixed(2)}× (${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)})${mark(meets)}`;
 }
 
