@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { benchCommand } from './bench/bench-command.js';
 import { checkCommand } from './check/check-command.js';
 import { AlreadyReported, NetlabError, UsageError, errnoCode } from './core/errors.js';
 import { Output } from './core/output.js';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     .addCommand(wsHandshakeCommand())
     .addCommand(pushPullCommand())
     .addCommand(checkCommand())
+    .addCommand(benchCommand())
     .addHelpText(
       'after',
       `
@@ -63,6 +65,7 @@ Examples:
   netlab ws-chat serve          lesson 05: rooms, users, clients that reconnect
   netlab push-pull serve        lesson 06: one feed, polled and pushed
   netlab check tcp-echo         grade the echo server you wrote, in any language
+  netlab bench tcp-chat         netlab against a minimal program doing the same job
   netlab tcp-echo serve --help  every option of a command, with examples`,
     );
   // Settings that commander copies only to subcommands made with .command(), not addCommand().
