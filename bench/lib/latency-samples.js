@@ -9,8 +9,9 @@
  * counters cover 0.1 µs to 100 s (a slower sample is counted as 100 s and the true maximum kept).
  *
  * Leaves out: coordinated-omission correction. The closed loads send one message at a time per
- * slot and wait for it, so a slow reply delays the next send instead of hiding queued ones; the
- * open loads (UDP under load, chat latency) send on a schedule and time from the scheduled send.
+ * slot and wait for it, so a slow reply delays the next send instead of hiding queued ones. The
+ * open load (UDP under load) sends on a schedule and times from the real send: a load that
+ * falls behind its schedule shows as a lower rate offered, which it reports.
  */
 
 /** Samples are counted in units of 0.1 µs. */

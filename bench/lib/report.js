@@ -26,7 +26,7 @@ export function formatSummary(summary) {
   }
   const targets = summary.figures.flatMap((figure) =>
     (figure.comparisons ?? []).map(
-      (c) => `- target, ${c.label}: ${c.better === 'higher' ? '≥' : '≤'} ${c.target.toFixed(2)}×, measured ${ratioCell(c)}`,
+      (c) => `- target, ${c.label}: ${c.better === 'higher' ? '≥' : '≤'} ${bound(c.target)}×, measured ${ratioCell(c)}`,
     ),
   );
   const notes = summary.figures.flatMap((figure) =>
@@ -54,10 +54,13 @@ export function formatValue(value, digits) {
 /** The target column: a bound on the ratio (`≤ 1.10×`), or on the value itself (`≤ 1.10`). */
 function target(metric) {
   const sign = metric.better === 'higher' ? '≥' : '≤';
-  if (metric.target !== undefined) return `${sign} ${metric.target.toFixed(2)}×`;
-  if (metric.limit !== undefined) return `${sign} ${metric.limit.toFixed(2)}`;
+  if (metric.target !== undefined) return `${sign} ${bound(metric.target)}×`;
+  if (metric.limit !== undefined) return `${sign} ${bound(metric.limit)}`;
   return '';
 }
+
+/** A bound with two decimals, or three when it has them (0.999 must not read 1.00). */
+const bound = (value) => value.toFixed(Number.isInteger(Math.round(value * 1e6) / 1e4) ? 2 : 3);
 
 const mark = (ok) => (ok === undefined ? '' : ok ? ' ✓' : ' ✗');
 

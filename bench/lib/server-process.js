@@ -32,11 +32,23 @@ const LISTENING = /server listening on (\S+):(\d+)/;
 /** Clock ticks per second for /proc/PID/stat (USER_HZ); 100 on every common Linux. */
 export const CLOCK_TICKS_PER_S = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
-/** Servers still running, killed if the bench itself dies, so none outlives it. */
+/**
+ * Servers still running, killed if the bench itself dies, so none outlives it. Each runs in a
+ * process group of its own, and the whole group is signalled: a socat's forked children hold
+ * its stdout and stderr, and would outlive it otherwise.
+ */
 const running = new Set();
 process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
+  for (const child of running) signalGroup(child, 'SIGKILL');
 });
+
+function signalGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
 
 /** Whether `program` is on PATH: for a spec's `available()`. */
 export function onPath(program) {
@@ -63,7 +75,7 @@ export async function startServer(spec) {
   const logDir = stdout === 'file' ? mkdtempSync(join(tmpdir(), 'netlab-bench-')) : undefined;
   const logPath = logDir && join(logDir, 'stdout.log');
   const logFd = logPath && openSync(logPath, 'w');
-  const child = spawn(argv[0], argv[1], { cwd, env, stdio: ['ignore', logFd ?? 'pipe', 'pipe'] });
+  const child = spawn(argv[0], argv[1], { cwd, env, stdio: ['ignore', logFd ?? 'pipe', 'pipe'], detached: true });
   if (logFd !== undefined) closeSync(logFd); // the child has its own copy
   running.add(child);
   let stderr = '';
@@ -71,7 +83,8 @@ export async function startServer(spec) {
   child.stderr.on('data', (text) => {
     stderr = (stderr + text).slice(-4000);
   });
-  const exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  // 'exit', not 'close': the server is gone once it has exited, whoever still holds its pipes.
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   exited.then(() => {
     running.delete(child);
     if (logDir) rmSync(logDir, { recursive: true, force: true });
@@ -88,7 +101,7 @@ export async function startServer(spec) {
     const fail = (why) => {
       if (settled) return; // a server that exits after it listened is stop()'s business
       settle();
-      child.kill('SIGKILL');
+      signalGroup(child, 'SIGKILL');
       const shown = command === undefined ? `node ${[...nodeFlags, ...args].join(' ')}` : `${command} ${args.join(' ')}`;
       reject(new Error(`${label}: ${why}\n  command: ${shown}\n  stderr: ${stderr.trim() || '(empty)'}`));
     };
@@ -167,10 +180,11 @@ function serverHandle(spec, child, host, port, exited) {
     stop() {
       stopping ??= (async () => {
         if (child.exitCode !== null || child.signalCode !== null) return;
-        const kill = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-        child.kill('SIGTERM');
+        const kill = setTimeout(() => signalGroup(child, 'SIGKILL'), STOP_TIMEOUT_MS);
+        signalGroup(child, 'SIGTERM');
         await exited;
         clearTimeout(kill);
+        signalGroup(child, 'SIGKILL'); // what it left behind (socat's children)
       })();
       return stopping;
     },
