@@ -1,7 +1,9 @@
 /**
- * Load for any TCP server that sends back what it receives: a throughput load with many
- * connections and a round-trip load with one message in flight. Used by the tcp-echo
- * benchmark; the tcp-chat load (chat-load.js) reuses its connection plumbing.
+ * Load for any TCP server that sends back what it receives: a bulk load (big writes, bytes
+ * counted), a message rate (many connections, a few small messages each in flight, echoes
+ * counted) and round trips with one message in flight. Used by the tcp-echo benchmark; the
+ * tcp-chat and WebSocket loads reuse its connection plumbing, and ws-echo compares its own
+ * rates with this one's against the TCP floor.
  *
  * The load runs in the bench process and must never be what limits a figure, so it does the
  * least work Node allows per byte: raw net sockets with `onread` into one preallocated buffer
@@ -32,10 +34,11 @@ export function textPayload(bytes) {
 }
 
 /**
- * Throughput: `connections` clients each keep up to `windowBytes` in flight, written in chunks
- * of `chunkBytes`, and count what comes back. The first `rampMs` are not counted (connections
- * filling their windows); then echoed bytes are counted for `durationMs`; then every
- * connection stops sending, waits for all it sent to come back, and closes with FIN.
+ * Bulk echo: `connections` clients each keep up to `windowBytes` in flight, written in chunks
+ * of `chunkBytes` (one write each), and count the bytes that come back. The first `rampMs` are
+ * not counted (connections filling their windows); then echoed bytes are counted for
+ * `durationMs`; then every connection stops sending, waits for all it sent to come back, and
+ * closes with FIN.
  *
  * `onMeasureStart` / `onMeasureEnd` are called exactly at the edges of the counted window,
  * for the caller to read the server's CPU time there.
@@ -44,26 +47,63 @@ export function textPayload(bytes) {
  *   (bytes the client got back), though each crossed the server twice, in and out.
  */
 export async function measureThroughput(options) {
-  const { host, port, connections, chunkBytes, windowBytes, rampMs, durationMs, verify = false } = options;
-  const payload = textPayload(chunkBytes);
+  const { chunkBytes, windowBytes } = options;
+  const run = await closedLoop({ ...options, unitBytes: chunkBytes, windowBytes, oneWrite: false });
+  return { echoedBytes: run.bytes, seconds: run.seconds, mbPerS: run.bytes / 1e6 / run.seconds, clientCpuMs: run.clientCpuMs };
+}
+
+/**
+ * Message rate: `connections` clients each keep `window` messages of `messageBytes` in flight.
+ * Each read that completes echoed messages sends as many new ones, in one write (as a client
+ * that pipelines requests does; one write per message would cost the load a system call per
+ * message). Ramp, counted window and drain as in measureThroughput(). An echo is counted when
+ * its last byte is back.
+ *
+ * @returns `{ messagesPerS, echoes, seconds, clientCpuMs }`
+ */
+export async function measureMessageRate(options) {
+  const { messageBytes, window } = options;
+  const run = await closedLoop({ ...options, unitBytes: messageBytes, windowBytes: window * messageBytes, oneWrite: true });
+  return { messagesPerS: run.units / run.seconds, echoes: run.units, seconds: run.seconds, clientCpuMs: run.clientCpuMs };
+}
+
+/**
+ * The closed loop both loads above share: each connection keeps at most `windowBytes` in
+ * flight (sent − received), in units of `unitBytes` of text; a read frees room and the room is
+ * filled again at once, unit by unit or (`oneWrite`) in a single write.
+ *
+ * @returns `{ bytes, units, seconds, clientCpuMs }` counted in the window between ramp and drain.
+ */
+async function closedLoop(options) {
+  const { host, port, connections, unitBytes, windowBytes, oneWrite, rampMs, durationMs, verify = false } = options;
+  if (!(unitBytes > 0 && windowBytes >= unitBytes)) throw new Error(`the window (${windowBytes} bytes) must hold at least one unit of ${unitBytes} bytes`);
+  const unit = textPayload(unitBytes);
+  const unitsPerWindow = Math.floor(windowBytes / unitBytes);
+  // Units side by side, so that n of them go out as one write of a slice (never copied).
+  const batch = oneWrite ? Buffer.concat(Array.from({ length: unitsPerWindow }, () => unit)) : unit;
   let counting = false;
   let stopping = false;
-  let echoedBytes = 0;
+  let bytes = 0;
+  let units = 0;
   let progress = performance.now();
-  // Keep each connection's window full: in flight = sent - received, never above windowBytes.
   const fill = (client) => {
-    while (client.sent - client.received + chunkBytes <= windowBytes) {
-      client.socket.write(payload);
-      client.sent += chunkBytes;
-    }
+    const room = Math.floor((windowBytes - (client.sent - client.received)) / unitBytes);
+    if (room <= 0) return;
+    if (oneWrite) client.socket.write(batch.subarray(0, room * unitBytes));
+    else for (let i = 0; i < room; i++) client.socket.write(unit);
+    client.sent += room * unitBytes;
   };
 
   const clients = await Promise.all(
     Array.from({ length: connections }, () =>
       connect(host, port, (client, nread, buffer) => {
-        if (verify && !echoMatches(client, buffer, nread, payload)) return;
+        if (verify && !echoMatches(client, buffer, nread, unit)) return;
+        const before = client.received;
         client.received += nread;
-        if (counting) echoedBytes += nread;
+        if (counting) {
+          bytes += nread;
+          units += Math.floor(client.received / unitBytes) - Math.floor(before / unitBytes);
+        }
         progress = performance.now();
         if (stopping) {
           if (client.received === client.sent) client.socket.end();
@@ -76,6 +116,7 @@ export async function measureThroughput(options) {
   const closed = Promise.all(clients.map((client) => client.closed));
   const watchdog = stallWatchdog(() => progress, closed);
   let start = 0;
+  let end = 0;
   let cpu;
   try {
     clients.forEach(fill);
@@ -86,6 +127,7 @@ export async function measureThroughput(options) {
     counting = true;
     await Promise.race([delay(durationMs), watchdog]);
     counting = false;
+    end = performance.now();
     cpu = process.cpuUsage(cpuStart);
     options.onMeasureEnd?.();
 
@@ -95,8 +137,7 @@ export async function measureThroughput(options) {
   } finally {
     for (const client of clients) client.socket.destroy(); // no-op for the ones closed cleanly
   }
-  const seconds = (performance.now() - start) / 1000;
-  return { echoedBytes, seconds, mbPerS: echoedBytes / 1e6 / seconds, clientCpuMs: (cpu.user + cpu.system) / 1000 };
+  return { bytes, units, seconds: (end - start) / 1000, clientCpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 /**
