@@ -6,6 +6,11 @@
  * control characters, rate limits, the per-client queue cap, batching writes, logging)
  * shows up as the gap to this one.
  *
+ * Nagle's algorithm stays on, as Node leaves it: under load it merges the small writes into
+ * fewer segments (one write(2) per delivery all the same), and in a chat it holds a line for a
+ * client whose last one is not yet acknowledged, up to the 40 ms of the receiver's delayed
+ * ACK. The benchmark's lone messages are spaced to stay clear of that (bench/tcp-chat.js).
+ *
  * It speaks the same first line as netlab's servers, `tcp-chat server listening on
  * 127.0.0.1:PORT`, so the bench starts and parses both the same way, and takes `--port N`
  * (0 = any free port).

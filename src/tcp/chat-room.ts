@@ -7,14 +7,15 @@
  *   a new array (copy-on-write), so a client leaving mid-broadcast cannot make the loop skip or
  *   repeat anyone. The classic bug this fixes: removing from the list you are iterating.
  * - A broadcast line is encoded once, whatever the number of recipients.
- * - Writes are batched per event-loop turn: cork now, uncork in setImmediate once every read
- *   of this turn is handled (process.nextTick would run after each socket's callback), so a
- *   burst of messages costs each recipient one write system call instead of one per message.
+ * - Writes are batched per event-loop turn, when there is something to batch (TurnBatch, in
+ *   src/core/turn-batch.ts): a burst of messages costs each recipient one write system call
+ *   instead of one per message, while a lone message in a quiet chat goes out at once.
  * - Each client's output queue is capped: over `maxQueueBytes`, the client is not reading, and
  *   it is disconnected so the server's memory stays bounded and the others keep their stream.
  */
 import type { EventEmitter } from 'node:events';
 import type net from 'node:net';
+import { TurnBatch } from '../core/turn-batch.js';
 import { HELP_LINES, cleanText, nameKey, nameProblem, parseChatLine, say, type LeaveReason } from './chat-protocol.js';
 
 /** One connected client, as events describe it. */
@@ -29,8 +30,6 @@ export interface Member extends ChatMember {
   readonly socket: net.Socket;
   /** Set once the member is on its way out, with the reason its leave notice gives. */
   leaving?: LeaveReason;
-  /** Bytes queued for it in this event-loop turn, not yet handed to the socket (corked). */
-  turnBytes?: number;
 }
 
 export interface ChatEvents {
@@ -52,8 +51,8 @@ export class ChatRoom {
   private members: readonly Member[] = [];
   private readonly byName = new Map<string, Member>();
   private nextGuest = 1;
-  /** Members whose sockets were corked in this event-loop turn, uncorked once it is over. */
-  private corked: Member[] = [];
+  /** Each turn's writes, corked together when the chat is busy. */
+  private readonly batch = new TurnBatch();
 
   readonly totals = { joined: 0, messages: 0, deliveries: 0, peakOnline: 0 };
 
@@ -170,27 +169,13 @@ export class ChatRoom {
     const socket = member.socket;
     if (!socket.writable || member.leaving === 'disconnected for not reading') return false;
     // What this turn queued is not the client's fault yet: count only what it left unread.
-    if (socket.writableLength - (member.turnBytes ?? 0) > this.maxQueueBytes) {
+    if (socket.writableLength - this.batch.queued(socket) > this.maxQueueBytes) {
       this.disconnect(member, 'disconnected for not reading', `more than ${this.maxQueueBytes} bytes were waiting for you`);
       return false;
     }
-    if (!socket.writableCorked) {
-      socket.cork();
-      member.turnBytes = 0;
-      if (this.corked.push(member) === 1) setImmediate(() => this.uncorkAll());
-    }
-    member.turnBytes! += data.length;
+    this.batch.add(socket, data.length);
     socket.write(data);
     return true;
-  }
-
-  private uncorkAll(): void {
-    const members = this.corked;
-    this.corked = [];
-    for (const member of members) {
-      member.turnBytes = 0;
-      member.socket.uncork();
-    }
   }
 
   private rename(member: Member, name: string): void {

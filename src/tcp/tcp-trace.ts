@@ -10,8 +10,9 @@
  * the program made. Side by side they show coalescing (four writes, one read) and splitting
  * (one write, three reads): TCP keeps the bytes and their order, not where writes began.
  *
- * A corked socket (tcp-chat batches each turn's lines: chat-room.ts) holds its writes until
- * uncork(), which hands them to the kernel in one writev: such writes are marked `(corked)`.
+ * A corked socket (tcp-chat batches a busy turn's lines: src/core/turn-batch.ts) holds its
+ * writes until uncork(), which hands them to the kernel in one writev: such writes are marked
+ * `(corked)`.
  */
 import type net from 'node:net';
 import { socketEnds, tapWrites, type Tracer } from '../core/trace.js';

@@ -179,8 +179,8 @@ describe('tcp-chat serve --trace', () => {
     first.send('hi\n');
     const broadcast = `${first.name}: hi`;
     await second.waitForLine(broadcast);
-    // The chat corks each socket for a turn (chat-room.ts): its writes leave together at uncork.
-    const expectedWrite = `write ${broadcast.length + 1} bytes (corked)`;
+    // A lone message in a quiet chat is written at once, not corked (src/core/turn-batch.ts).
+    const expectedWrite = `write ${broadcast.length + 1} bytes`;
     // Waits for the event's dump line too: the header alone could be the first half of a read.
     await proc.waitForStderr(new RegExp(`^\\+\\S+ ${escape(serverEnd)} → ${escape(secondEnd)} ${escape(expectedWrite)}\\n  0000 .*\\|\\n`, 'm'));
 
