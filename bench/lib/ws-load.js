@@ -1,72 +1,41 @@
 /**
  * Load for any WebSocket server that sends every message back to its sender (the ws-echo
- * benchmark): round trips with one message in flight, and a message rate with many
- * connections, each keeping a window of messages in flight.
- *
- * The wire. Each connection does the opening handshake by hand (RFC 6455, section 4.1) and
- * checks the 101 and its Sec-WebSocket-Accept; then every message is one masked text frame
- * ("The client MUST mask all frames that it sends to the server", section 5.1) whose payload
- * is printable text with two fixed-width fields,
- *
- *   netlab bench ws c0003 n00001234 the quick brown fox jumps over the lazy…
- *                    conn  sequence
+ * benchmark): round trips with one message in flight; a message rate with many connections,
+ * each keeping a window of messages in flight (64-byte messages for the echo throughput, 1 MiB
+ * ones for the bulk echo); and a crowd of idle connections, for the memory figure.
  *
  * Cheap on purpose, like tcp-load.js, so that the load never limits a figure: raw `net`
- * sockets with `onread` into one preallocated buffer per connection; each connection's frames
- * built once, side by side in one buffer (a ring of `window` slots) with one fixed masking
- * key, so that sending the next message rewrites and re-masks only its 8 sequence digits, and
- * one write sends every frame a read freed. A slot is rewritten only after its echo is back:
- * by then the kernel has copied its bytes, so no queued write still needs them. Server frames
- * are read by their 2-byte header (plus the extended length) alone; the payload is counted,
- * not looked at. Echoes come back in order on a connection, so counting is matching.
+ * sockets with `onread` into one preallocated buffer shared by every connection, frames built
+ * and masked once and only their sequence digits rewritten, one write per read, echoes found
+ * by their header and counted (ws-echo-connection.js has the wire).
  *
  * The text is printable, like what a student types, so that a server that logs what it
  * receives (netlab without --quiet) does its ordinary work.
  *
  * Leaves out: checking the echoed bytes, except with `verify` (the smoke run: every echo equal
- * to its message byte for byte); binary messages, fragmented messages and messages longer than
- * 65,535 bytes (the load sends none; a server's echo must be one text frame of the length
- * sent); permessage-deflate (the load offers no extension, so none is used).
+ * to its message byte for byte); binary and fragmented messages; permessage-deflate (the load
+ * offers no extension, so none is used).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RoundTripTally } from './latency-samples.js';
 import { delay, stallWatchdog } from './tcp-load.js';
+import { MAX_CONNECTIONS, MIN_MESSAGE_BYTES, maskedFrame, messagePayload, openConnection } from './ws-echo-connection.js';
+
+export { MIN_MESSAGE_BYTES, maskedFrame, messagePayload };
 
 /** netlab's servers take WebSockets at this path; the floor takes any path. */
 export const WS_PATH = '/ws';
-/** A server that has not answered the opening handshake after this long is stuck. */
-const HANDSHAKE_TIMEOUT_MS = 5000;
-/** A 101 answer with its headers is a few hundred bytes; far more is not a WebSocket server. */
-const MAX_HANDSHAKE_BYTES = 8192;
-/** Each connection reads into its own buffer of this size (Node reads at most 64 KiB at a time). */
+/** The longest message the load frames: 64 MiB, far above any server's limit (netlab's is 1 MiB). */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** The one read buffer of each load (Node reads at most 64 KiB at a time). */
 const READ_BUFFER_BYTES = 64 * 1024;
-/** RFC 6455, section 1.3: the GUID the server appends to the key before hashing. */
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-/** One masking key for every frame. The RFC wants it unpredictable to protect proxies; loopback has none. */
-const MASK = Buffer.from([0x6e, 0x9c, 0x3a, 0xd5]);
-
-const OPCODE_TEXT = 0x1;
-const OPCODE_CLOSE = 0x8;
-const OPCODE_PING = 0x9;
-const OPCODE_PONG = 0xa;
-/** Close code 1000: normal closure (RFC 6455, section 7.4.1). */
-const NORMAL_CLOSE = 1000;
-
-const PREFIX = 'netlab bench ws c';
-const CONN_AT = PREFIX.length;
-const CONN_DIGITS = 4;
-const SEQUENCE_AT = CONN_AT + CONN_DIGITS + 2; // after ' n'
-const SEQUENCE_DIGITS = 8;
-const SEQUENCE_MODULO = 10 ** SEQUENCE_DIGITS;
-const FILLER = ' the quick brown fox jumps over the lazy dog 0123456789';
-/** The shortest message that holds both fields. */
-export const MIN_MESSAGE_BYTES = SEQUENCE_AT + SEQUENCE_DIGITS;
-/** The longest message the load frames (a 16-bit extended length). */
-export const MAX_MESSAGE_BYTES = 65_535;
-const MAX_CONNECTIONS = 10 ** CONN_DIGITS;
-const ZERO = 0x30;
+/**
+ * Handshakes in progress at once. Node listens with a backlog of 511: 10,000 connects at once
+ * would overflow it, and each connection refused there waits a second to retry.
+ */
+const CONNECT_CONCURRENCY = 100;
+/** How long idle connections get to finish their close handshakes before they are destroyed. */
+const CLOSE_TIMEOUT_MS = 5000;
 
 /**
  * Round trips: one connection, one `messageBytes` message in flight; the next is sent the
@@ -74,7 +43,7 @@ const ZERO = 0x30;
  * then `count` recorded ones, each timed from the write to the read that completes the echoed
  * frame. Then the connection closes with a close handshake.
  *
- * @returns `{ samples: LatencySamples (µs), seconds }`
+ * @returns `{ samples (µs), seconds }`
  */
 export async function measureRoundTrips(options) {
   const { host, port, path = WS_PATH, messageBytes, warmup, count, verify = false } = options;
@@ -119,8 +88,8 @@ export async function measureRoundTrips(options) {
  * `onMeasureStart` / `onMeasureEnd` are called exactly at the edges of the counted window,
  * for the caller to read the server's CPU time there.
  *
- * @returns `{ echoes, seconds, messagesPerS, clientCpuMs }`; a message is counted once,
- *   though it crosses the server twice, in and out.
+ * @returns `{ echoes, seconds, messagesPerS, mbPerS, clientCpuMs }`; a message is counted
+ *   once, though it crosses the server twice, in and out; MB is 10^6 bytes of payload.
  */
 export async function measureMessageRate(options) {
   const { host, port, path = WS_PATH, connections, window, messageBytes, rampMs, durationMs, verify = false } = options;
@@ -162,296 +131,72 @@ export async function measureMessageRate(options) {
     sending = false;
     for (const conn of load.connections) if (conn.inFlight === 0) conn.close();
     await Promise.race([load.closed, stopped]);
-    return { echoes, seconds, messagesPerS: echoes / seconds, clientCpuMs: (cpu.user + cpu.system) / 1000 };
+    const messagesPerS = echoes / seconds;
+    return { echoes, seconds, messagesPerS, mbPerS: (messagesPerS * messageBytes) / 1e6, clientCpuMs: (cpu.user + cpu.system) / 1000 };
   } finally {
     load.destroy();
   }
 }
 
 /**
- * Opens `connections` WebSockets to `ws://host:port/path` and resolves once every handshake
- * has its 101. Each connection is `{ index, inFlight, send(n), close() }`: `send(n)` sends its
- * next n messages (n ≤ window - inFlight) in one write, two where the ring wraps around;
- * `close()` starts the close handshake
- * (safe to call twice). `onEchoes(conn, count, now)` sees every read that completes `count` ≥ 1
- * echoes. `closed` resolves once every connection has closed after its close handshake;
- * `failed` rejects on a socket error, a connection the server ends first, or an echo that is
- * not the message sent; it never resolves. `destroy()` ends every socket at once.
+ * Idle connections: opens `connections` WebSockets, CONNECT_CONCURRENCY handshakes at a time,
+ * and resolves once every one has its 101. They then send nothing (they answer pings).
+ *
+ * @returns `{ seconds, failed, close() }`: the seconds from the first connect to the last 101;
+ *   `failed` rejects if the server closes one of them; `close()` closes every one with a close
+ *   handshake, and destroys what has not closed after CLOSE_TIMEOUT_MS.
+ */
+export async function openIdleConnections({ host, port, path = WS_PATH, connections }) {
+  const start = performance.now();
+  const onEchoes = (conn) => load.fail(new Error(`idle connection ${conn.index} got an echo it did not ask for`));
+  const load = await openLoad({ host, port, path, connections, window: 1, messageBytes: MIN_MESSAGE_BYTES, verify: false, onEchoes });
+  const seconds = (performance.now() - start) / 1000;
+  const close = async () => {
+    for (const conn of load.connections) conn.close();
+    let timer;
+    const timeout = new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)));
+    await Promise.race([Promise.allSettled(load.connections.map((conn) => conn.closed)), timeout]);
+    clearTimeout(timer); // a pending timer would keep the bench process alive after its last figure
+    load.destroy(); // a no-op for the ones closed cleanly
+  };
+  return { seconds, failed: load.failed, close };
+}
+
+/**
+ * Opens `connections` WebSockets to `ws://host:port/path` (ws-echo-connection.js), at most
+ * CONNECT_CONCURRENCY handshakes at a time, and resolves once every one has its 101.
+ * `closed` resolves once every connection has closed after its close handshake; `failed`
+ * rejects on a socket error, a connection the server ends first, or an echo that is not the
+ * message sent, and never resolves; `fail(err)` rejects it; `destroy()` ends every socket.
  */
 async function openLoad({ host, port, path, connections, window, messageBytes, verify, onEchoes }) {
   if (!Number.isInteger(connections) || connections < 1 || connections > MAX_CONNECTIONS) {
     throw new Error(`connections must be 1 to ${MAX_CONNECTIONS}, not ${connections}`);
   }
   if (!Number.isInteger(window) || window < 1) throw new Error(`window must be a whole number ≥ 1, not ${window}`);
-  if (!(messageBytes >= MIN_MESSAGE_BYTES && messageBytes <= MAX_MESSAGE_BYTES)) {
+  if (!(Number.isInteger(messageBytes) && messageBytes >= MIN_MESSAGE_BYTES && messageBytes <= MAX_MESSAGE_BYTES)) {
     throw new Error(`messageBytes must be ${MIN_MESSAGE_BYTES} to ${MAX_MESSAGE_BYTES}, not ${messageBytes}`);
   }
   let fail;
   const failed = new Promise((_, reject) => (fail = reject));
   failed.catch(() => {}); // observed by whoever races it; never an unhandled rejection
-  const opened = Array.from({ length: connections }, (_, index) =>
-    openConnection({ host, port, path, index, window, messageBytes, verify, onEchoes, fail }),
-  );
-  const all = await Promise.allSettled(opened);
-  const conns = all.filter((r) => r.status === 'fulfilled').map((r) => r.value);
-  const refused = all.find((r) => r.status === 'rejected');
-  if (refused) {
-    for (const conn of conns) conn.destroy();
-    throw refused.reason;
+  const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  const conns = [];
+  let next = 0;
+  const openNext = async () => {
+    while (next < connections) {
+      const index = next++;
+      conns[index] = await openConnection({ host, port, path, index, window, messageBytes, verify, readBuffer, onEchoes, fail });
+    }
+  };
+  const destroy = () => conns.forEach((conn) => conn?.destroy());
+  try {
+    await Promise.race([Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, connections) }, openNext)), failed]);
+  } catch (err) {
+    destroy();
+    throw err;
   }
   const closed = Promise.all(conns.map((conn) => conn.closed));
   closed.catch(() => {});
-  return { connections: conns, closed, failed, destroy: () => conns.forEach((conn) => conn.destroy()) };
+  return { connections: conns, closed, failed, fail, destroy };
 }
-
-/** One connection: the handshake, then the frame reader and the ring of frames (see openLoad()). */
-function openConnection({ host, port, path, index, window, messageBytes, verify, onEchoes, fail }) {
-  const key = randomBytes(16).toString('base64');
-  const accept = createHash('sha1').update(key + GUID).digest('base64');
-  const ring = frameRing(index, window, messageBytes);
-  const frameBytes = ring.length / window;
-  const seqAt = frameBytes - messageBytes + SEQUENCE_AT; // where the digits are in each frame
-
-  // The reader's state: a frame header may arrive split across reads, so it is gathered in
-  // `head` until `headNeed` bytes are there; then `payloadLeft` bytes of payload follow.
-  const head = Buffer.alloc(10);
-  let headHave = 0;
-  let headNeed = 2;
-  let opcode = 0;
-  let payloadLeft = 0;
-  let payloadAt = 0;
-  const control = Buffer.alloc(125); // a control frame's payload: at most 125 bytes (section 5.5)
-  let expected; // verify only: the payload the echo in progress must equal
-
-  let upgraded = false;
-  let handshake = '';
-  let closing = false;
-  let closeSent = false;
-  let resolveOpen;
-  let rejectOpen;
-
-  const conn = {
-    index,
-    sent: 0,
-    received: 0,
-    get inFlight() {
-      return conn.sent - conn.received;
-    },
-    closed: undefined,
-    /** Sends the next `n` messages: rewrites their sequence digits in the ring, one write per contiguous run. */
-    send(n) {
-      if (n < 1 || conn.inFlight + n > window) throw new Error(`send(${n}) with ${conn.inFlight} of ${window} in flight`);
-      let from = conn.sent % window;
-      for (let i = 0; i < n; i++) {
-        const slot = (conn.sent + i) % window;
-        if (slot === 0 && i > 0) {
-          socket.write(ring.subarray(from * frameBytes, window * frameBytes));
-          from = 0;
-        }
-        writeMaskedDigits(ring, slot * frameBytes + seqAt, (conn.sent + i + 1) % SEQUENCE_MODULO);
-      }
-      const to = ((conn.sent + n - 1) % window) + 1;
-      socket.write(ring.subarray(from * frameBytes, to * frameBytes));
-      conn.sent += n;
-    },
-    /** Sends close 1000 once; the server answers with its close frame, then ends the TCP connection. */
-    close() {
-      closing = true;
-      if (closeSent || socket.destroyed) return;
-      closeSent = true;
-      socket.write(maskedFrame(OPCODE_CLOSE, Buffer.from([NORMAL_CLOSE >> 8, NORMAL_CLOSE & 0xff])));
-    },
-    destroy: () => socket.destroy(),
-  };
-  /** Fails the run and ends this connection; returns -1, what the readers below return then. */
-  const broken = (why) => {
-    const err = new Error(`connection ${index} to ws://${host}:${port}${path}: ${why}`);
-    fail(err);
-    socket.destroy(err);
-    return -1;
-  };
-
-  const socket = net.connect({
-    host,
-    port,
-    noDelay: true, // a 70-byte frame must leave now, not wait for Nagle's algorithm
-    onread: {
-      buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
-      callback(nread, buffer) {
-        const now = performance.now();
-        let at = 0;
-        if (!upgraded) {
-          at = readHandshake(buffer, nread);
-          if (at < 0) return;
-        }
-        const echoes = readFrames(buffer, at, nread);
-        if (echoes > 0) onEchoes(conn, echoes, now);
-      },
-    },
-  });
-  const timer = setTimeout(() => broken(`no answer to the handshake within ${HANDSHAKE_TIMEOUT_MS} ms`), HANDSHAKE_TIMEOUT_MS);
-  conn.closed = new Promise((resolve, reject) => {
-    socket.once('error', (err) => {
-      clearTimeout(timer);
-      rejectOpen(err);
-      fail(err);
-      reject(err);
-    });
-    socket.once('close', () => {
-      clearTimeout(timer);
-      if (closing) return resolve();
-      const err = new Error(`connection ${index}: the server closed the connection ${upgraded ? 'without a close frame' : 'during the handshake'}`);
-      rejectOpen(err);
-      fail(err);
-      reject(err);
-    });
-  });
-  conn.closed.catch(() => {});
-  socket.once('connect', () => {
-    socket.write(
-      `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-      'latin1',
-    );
-  });
-
-  /** Gathers the 101 answer; returns where frames start in `buffer`, or -1 while it is incomplete or wrong. */
-  function readHandshake(buffer, nread) {
-    const before = handshake.length;
-    handshake += buffer.toString('latin1', 0, nread);
-    const end = handshake.indexOf('\r\n\r\n');
-    if (end === -1) {
-      if (handshake.length > MAX_HANDSHAKE_BYTES) broken(`no end to the handshake's answer after ${MAX_HANDSHAKE_BYTES} bytes`);
-      return -1;
-    }
-    const answer = handshake.slice(0, end);
-    const status = answer.slice(0, answer.indexOf('\r\n'));
-    // Section 4.1: "If the status code received from the server is not 101, the client handles
-    // the response per HTTP procedures"; for a load, that is a failed run.
-    if (!/^HTTP\/1\.1 101 /.test(status)) return broken(`the handshake was answered ${JSON.stringify(status)}, not 101`);
-    const got = /\r\nsec-websocket-accept:[ \t]*(\S+)/i.exec(answer)?.[1];
-    if (got !== accept) return broken(`Sec-WebSocket-Accept is ${JSON.stringify(got)}, not ${accept}`);
-    if (/\r\nsec-websocket-extensions:/i.test(answer)) return broken('the server chose an extension the load did not offer');
-    upgraded = true;
-    clearTimeout(timer);
-    resolveOpen(conn);
-    return end + 4 - before;
-  }
-
-  /** Reads the server's frames in buffer[at, end); returns how many echoes it completed, or -1 if it failed the run. */
-  function readFrames(buffer, at, end) {
-    let echoes = 0;
-    while (at < end) {
-      if (payloadLeft > 0) {
-        const take = Math.min(payloadLeft, end - at);
-        if (opcode !== OPCODE_TEXT) buffer.copy(control, payloadAt, at, at + take);
-        else if (verify && buffer.compare(expected, payloadAt, payloadAt + take, at, at + take) !== 0) {
-          return broken(`echo ${conn.received + 1} differs from the message sent`);
-        }
-        at += take;
-        payloadAt += take;
-        payloadLeft -= take;
-        if (payloadLeft === 0) {
-          const done = frameDone();
-          if (done < 0) return done;
-          echoes += done;
-        }
-        continue;
-      }
-      head[headHave++] = buffer[at++];
-      if (headHave === 2) {
-        // Section 5.2; section 5.1: "A server MUST NOT mask any frames that it sends to the client."
-        if ((head[0] & 0x70) !== 0 || (head[1] & 0x80) !== 0) return broken(`a frame with RSV or MASK bits set (0x${head.toString('hex', 0, 2)})`);
-        const length7 = head[1] & 0x7f;
-        headNeed = length7 === 126 ? 4 : length7 === 127 ? 10 : 2;
-      }
-      if (headHave < headNeed) continue;
-      const length = headNeed === 2 ? head[1] & 0x7f : headNeed === 4 ? head.readUInt16BE(2) : Number(head.readBigUInt64BE(2));
-      opcode = head[0] & 0x0f;
-      headHave = 0;
-      headNeed = 2;
-      if (opcode === OPCODE_TEXT) {
-        if ((head[0] & 0x80) === 0 || length !== messageBytes) {
-          return broken(`an echo that is not one text frame of ${messageBytes} bytes (FIN ${head[0] >> 7}, ${length} bytes)`);
-        }
-        if (conn.received === conn.sent) return broken('an echo of a message the load did not send');
-        if (verify) expected = messagePayload(index, conn.received + 1, messageBytes);
-      } else if (opcode === OPCODE_CLOSE || opcode === OPCODE_PING || opcode === OPCODE_PONG) {
-        if (length > control.length || (head[0] & 0x80) === 0) return broken(`a control frame of ${length} bytes, or fragmented`);
-      } else {
-        return broken(`a frame with opcode 0x${opcode.toString(16)}; the load sends only text`);
-      }
-      payloadAt = 0;
-      payloadLeft = length;
-      if (length === 0) {
-        const done = frameDone();
-        if (done < 0) return done;
-        echoes += done;
-      }
-    }
-    return echoes;
-  }
-
-  /** A whole frame is in: counts an echo (returns 1), answers a control frame (returns 0), or fails the run (-1). */
-  function frameDone() {
-    if (opcode === OPCODE_TEXT) {
-      conn.received++;
-      return 1;
-    }
-    if (opcode === OPCODE_PING) {
-      // Section 5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
-      // response", with the same payload. netlab's heartbeat pings every 30 s.
-      socket.write(maskedFrame(OPCODE_PONG, control.subarray(0, payloadAt)));
-    } else if (opcode === OPCODE_CLOSE) {
-      const code = payloadAt >= 2 ? control.readUInt16BE(0) : 1005;
-      if (!closing) return broken(`the server sent close ${code} ${JSON.stringify(control.toString('utf8', 2, payloadAt))}`);
-      // Section 7.1.1: the server ends the TCP connection first; ending our side lets it.
-      socket.end();
-    }
-    return 0;
-  }
-
-  return new Promise((resolve, reject) => {
-    resolveOpen = resolve;
-    rejectOpen = reject;
-  });
-}
-
-/** `window` masked text frames of connection `index`, side by side, their sequence numbers still 0. */
-function frameRing(index, window, messageBytes) {
-  const frame = maskedFrame(OPCODE_TEXT, messagePayload(index, 0, messageBytes));
-  return Buffer.concat(Array.from({ length: window }, () => frame));
-}
-
-/** The payload of message `seq` of connection `index`, `bytes` long (see the header). */
-export function messagePayload(index, seq, bytes) {
-  const head = `${PREFIX}${pad(index, CONN_DIGITS)} n${pad(seq % SEQUENCE_MODULO, SEQUENCE_DIGITS)}`;
-  return Buffer.from((head + FILLER.repeat(Math.ceil(bytes / FILLER.length))).slice(0, bytes), 'latin1');
-}
-
-/** A client frame (FIN set) with `payload` masked by MASK (RFC 6455, section 5.3). */
-export function maskedFrame(opcode, payload) {
-  const lengthBytes = payload.length < 126 ? 0 : 2;
-  const frame = Buffer.alloc(2 + lengthBytes + 4 + payload.length);
-  frame[0] = 0x80 | opcode;
-  if (lengthBytes === 0) frame[1] = 0x80 | payload.length;
-  else {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(payload.length, 2);
-  }
-  const at = 2 + lengthBytes;
-  MASK.copy(frame, at);
-  for (let i = 0; i < payload.length; i++) frame[at + 4 + i] = payload[i] ^ MASK[i & 3];
-  return frame;
-}
-
-/** Writes `value` as the SEQUENCE_DIGITS digits of a masked frame whose payload's digits start at `at`. */
-function writeMaskedDigits(buffer, at, value) {
-  for (let i = SEQUENCE_DIGITS - 1; i >= 0; i--) {
-    // The key byte of payload byte j is MASK[j % 4] (section 5.3); here j = SEQUENCE_AT + i.
-    buffer[at + i] = (ZERO + (value % 10)) ^ MASK[(SEQUENCE_AT + i) & 3];
-    value = Math.floor(value / 10);
-  }
-}
-
-const pad = (n, digits) => String(n).padStart(digits, '0');

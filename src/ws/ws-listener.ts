@@ -11,6 +11,13 @@
  *                      one by the next is terminated (a laptop closed mid-lesson sends nothing)
  *   closing            close 1001 "server shutting down" to every client, then the listener
  *
+ * An idle WebSocket should cost the server little more than ws's own objects: a class keeps
+ * hundreds open for an hour, and the benchmark holds 10,000 (BENCHMARKS.md, ws-echo). So the
+ * listener keeps one entry per connection (its peer and socket) and listens with functions
+ * made once per listener, which find the connection from `this` (the emitter), rather than
+ * with closures made for every connection. ws itself does the same (`socketOnData`,
+ * `receiverOnMessage`: one function for all sockets, the WebSocket found from `this`).
+ *
  * permessage-deflate stays off: compression buys little for short messages, costs CPU per
  * message, and zlib's memory fragments badly under many connections (ws's README, "Concurrency
  * limit"). Messages over `maxMessageBytes` are refused by ws itself with close 1009.
@@ -98,6 +105,12 @@ export interface WsListenerEvents {
   error: [err: Error];
 }
 
+/** What the listener keeps for each open WebSocket. */
+interface Connection {
+  readonly peer: WsPeer;
+  readonly socket: net.Socket;
+}
+
 export class WsListener extends EventEmitter<WsListenerEvents> {
   readonly host: string;
   readonly port: number;
@@ -106,12 +119,19 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
   /** `http://127.0.0.1:8000/`, where the page is. */
   readonly pageUrl: string;
   readonly heartbeatIntervalMs: number;
-  private readonly peers = new Map<WebSocket, WsPeer>();
-  private readonly alive = new WeakSet<WebSocket>();
+  private readonly connections = new Map<WebSocket, Connection>();
+  /**
+   * The WebSockets pinged by the last beat that have not answered yet. Empty between a beat's
+   * pongs and the next beat, so an idle connection costs nothing here most of the time.
+   */
+  private readonly unanswered = new Set<WebSocket>();
+  /** Plain HTTP sockets (a browser's keep-alive, a handshake in progress); an upgraded socket leaves. */
   private readonly sockets = new Set<net.Socket>();
-  /** Sockets that became WebSockets: they end with a close handshake, not socket.end(). */
-  private readonly upgraded = new WeakSet<Duplex>();
   private readonly heartbeat: NodeJS.Timeout;
+  // The listener's handlers, one function each for every connection (see the header).
+  private readonly onSocketClose: (this: net.Socket) => void;
+  private readonly onPong: (this: WebSocket) => void;
+  private readonly onWsClose: (this: WebSocket) => void;
   private nextId = 1;
   private closingPromise: Promise<void> | undefined;
   private readonly trace: WsServerTrace | undefined;
@@ -131,6 +151,17 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
     this.trace = options.tracer && serverTrace(options.tracer);
     this.heartbeat = setInterval(() => this.beat(), this.heartbeatIntervalMs);
+    const { sockets, connections, unanswered } = this;
+    this.onSocketClose = function () {
+      sockets.delete(this);
+    };
+    this.onPong = function () {
+      unanswered.delete(this);
+    };
+    this.onWsClose = function () {
+      connections.delete(this);
+      unanswered.delete(this);
+    };
   }
 
   /** Loads the page, listens, and resolves once listening; rejects with the system error. */
@@ -141,6 +172,9 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
       perMessageDeflate: false,
       maxPayload: options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
       maxFragments: MAX_FRAGMENTS,
+      // The listener keeps its own map of connections; ws's `wss.clients` would be a second
+      // one, with one more 'close' listener on every WebSocket.
+      clientTracking: false,
     });
     const server = http.createServer();
     const address = await listen(server, options.host, options.port);
@@ -169,7 +203,7 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
    * socket is destroyed, and its 'close' event reports 1006 with `reason` in `endedBecause`.
    */
   terminate(ws: WebSocket, reason: string): void {
-    const peer = this.peers.get(ws);
+    const peer = this.connections.get(ws)?.peer;
     if (peer) peer.endedBecause ??= reason;
     ws.terminate();
   }
@@ -178,13 +212,15 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
   close(): Promise<void> {
     this.closingPromise ??= (async () => {
       clearInterval(this.heartbeat);
-      for (const ws of this.peers.keys()) {
+      const upgraded = new Set<net.Socket>();
+      for (const [ws, { socket }] of this.connections) {
+        upgraded.add(socket);
         ws.resume(); // a paused (throttled) client's answer to our close would never be read
         ws.close(SHUTDOWN_CLOSE.code, SHUTDOWN_CLOSE.reason);
       }
       // Plain HTTP sockets (a browser's keep-alive) are ended too; WebSockets finish their close.
-      await closeServer(this.server, this.sockets, CLOSE_GRACE_MS, (socket) => {
-        if (!this.upgraded.has(socket)) socket.end();
+      await closeServer(this.server, [...this.sockets, ...upgraded], CLOSE_GRACE_MS, (socket) => {
+        if (!upgraded.has(socket)) socket.end();
       });
     })();
     return this.closingPromise;
@@ -195,10 +231,20 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
     return this.closingPromise !== undefined;
   }
 
+  /** The peer of an open WebSocket (undefined once it has closed). */
+  peerOf(ws: WebSocket): WsPeer | undefined {
+    return this.connections.get(ws)?.peer;
+  }
+
+  /** The TCP socket of an open WebSocket, for a lab that batches its writes (cork). */
+  socketOf(ws: WebSocket): net.Socket | undefined {
+    return this.connections.get(ws)?.socket;
+  }
+
   private track(socket: net.Socket): void {
     this.sockets.add(socket);
-    socket.on('error', () => socket.destroy()); // before the upgrade; ws adds its own after
-    socket.once('close', () => this.sockets.delete(socket));
+    socket.on('error', destroySocket); // before the upgrade; ws has its own after
+    socket.on('close', this.onSocketClose);
   }
 
   private upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
@@ -234,32 +280,38 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
     // Read now, so the callback below does not keep the whole request alive with the connection.
     const userAgent = req.headers['user-agent'];
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      this.upgraded.add(socket);
+      // From here on ws owns the socket: it destroys it on an error and reports the close.
+      this.sockets.delete(socket);
+      socket.off('error', destroySocket);
+      socket.off('close', this.onSocketClose);
       this.trace?.open(socket);
       const peer: WsPeer = { id: this.nextId++, remote, origin, userAgent, protocol: ws.protocol };
-      this.peers.set(ws, peer);
-      this.alive.add(ws);
-      ws.on('error', () => {}); // each lab adds its own listener too; this one is never missing
-      ws.on('pong', () => this.alive.add(ws));
-      ws.once('close', () => this.peers.delete(ws));
+      this.connections.set(ws, { peer, socket });
+      // Without an 'error' listener, four bytes of garbage would crash the server: this one is
+      // there until the lab has added its own, and goes once it has (one listener is a function;
+      // two are an array, one more object on every connection).
+      ws.on('error', ignoreError);
+      ws.on('pong', this.onPong);
+      ws.on('close', this.onWsClose);
       this.emit('connection', ws, peer, socket);
+      if (ws.listenerCount('error') > 1) ws.off('error', ignoreError);
     });
   }
 
   /** Pings everyone; terminates whoever did not answer the previous ping. */
   private beat(): void {
-    for (const ws of this.peers.keys()) {
+    for (const [ws, { peer }] of this.connections) {
       // A client whose reading the lab paused (a rate limit) has its pongs waiting unread
       // behind its messages: it is not dead. One paused because it does not read is.
-      if (ws.isPaused && !this.peers.get(ws)?.notReading) continue;
-      if (!this.alive.has(ws)) {
+      if (ws.isPaused && !peer.notReading) continue;
+      if (this.unanswered.has(ws)) {
         // Bytes still waiting in this process for a peer that owes a pong: it is not reading
         // (the lab may have let it read again for a moment, so notReading alone can miss it).
-        const stalled = this.peers.get(ws)?.notReading === true || ws.bufferedAmount > 0;
+        const stalled = peer.notReading === true || ws.bufferedAmount > 0;
         this.terminate(ws, stalled ? 'it stopped reading what it was sent' : `no pong within ${this.heartbeatIntervalMs / 1000} s`);
         continue;
       }
-      this.alive.delete(ws);
+      this.unanswered.add(ws);
       ws.ping();
     }
   }
@@ -268,6 +320,12 @@ export class WsListener extends EventEmitter<WsListenerEvents> {
 export function startWsListener(options: WsListenerOptions): Promise<WsListener> {
   return WsListener.start(options);
 }
+
+function destroySocket(this: net.Socket): void {
+  this.destroy();
+}
+
+function ignoreError(): void {}
 
 /** Node's own answers to requests its parser refuses: too big, too slow, or not HTTP at all. */
 function clientErrorAnswer(code: string | undefined): { status: number; body: string } {
