@@ -2,9 +2,14 @@
  * Load for a WebSocket chat with rooms that speaks ws-chat's JSON (the ws-chat benchmark):
  * a room of clients in the bench process, some of them talking, every one of them counting
  * what the server delivers to it. Two loads, as for tcp-chat (chat-load.js): fan-out (as many
- * deliveries as the server can make) and delivery latency (a fixed, moderate offered rate,
- * every delivery timed from send to receive); and idle rooms, for the memory figure
+ * deliveries as the server can make, each of them timed) and a lone message (one message at a
+ * time in an otherwise idle room, each delivery timed); and idle rooms, for the memory figures
  * (ws-idle-memory.js).
+ *
+ * Every delivery is timed from the sender's write to the read that brings it to a client.
+ * Sender and recipients share this process, so both times come from one performance.now()
+ * clock; the time includes the load's own work to get to each socket, the same for every
+ * server.
  *
  * The wire. Each client does the opening handshake by hand (RFC 6455, section 4.1), checks
  * the 101 and its Sec-WebSocket-Accept, and sends `{"type":"join","name":"b3-0042","room":…}`
@@ -23,12 +28,12 @@
  * are skipped. A notice that is not about presence (netlab's "slow down") or an error fails
  * the run: the figure would then measure a limit or a refusal, not fan-out.
  *
- * Cheap on purpose, like chat-load.js: raw net sockets reading (`onread`) into one buffer
- * shared by every client of the load (a read is handled before the next one starts, and a
- * frame cut by the end of a read is copied out), frames found by their header alone, and for
- * most frames nothing but a counter. Only the latency load reads a number per frame, and only
- * the smoke run (`verify`) parses the JSON, to check that every message reaches every client
- * exactly once, intact.
+ * Cheap on purpose, like tcp-chat's load (tcp-chat-room.js): raw net sockets reading
+ * (`onread`) into one buffer shared by every client of the load (a read is handled before the
+ * next one starts, and a frame cut by the end of a read is copied out), frames found by their
+ * header alone, and for most frames nothing but a counter and the send time read from fixed
+ * places. Only the smoke run (`verify`) parses the JSON, to check that every message reaches
+ * every client exactly once, intact.
  *
  * Leaves out: ids (the load sends none, so netlab and the floor build one payload per message),
  * private messages, renames and actions (not the hot path), slow readers and the queue cap
@@ -39,11 +44,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { digits, pad } from './chat-load.js';
-import { LatencySamples } from './latency-samples.js';
+import { LatencyHistogram } from './latency-samples.js';
 import { delay, stallWatchdog } from './tcp-load.js';
 import { WS_PATH, maskedFrame } from './ws-load.js';
 
-/** The room of the fan-out and latency loads (openRoom()'s default). */
+/** The room of the fan-out and lone-message loads (openRoom()'s default). */
 const ROOM = 'bench';
 /**
  * Handshakes in progress at once. Node listens with a backlog of 511: thousands of connects
@@ -99,17 +104,28 @@ let roomSerial = 0;
  * `inFlight` messages are always in flight: a message is in flight until every client of the
  * room has it, the sender too, and as deliveries arrive, the next clients in turn send. The
  * server thus always has messages waiting (it is saturated) and no queue grows without bound.
- * The first `rampMs` are not counted; then deliveries (message frames received) are counted
- * for `durationMs`; then sending stops and the load waits until every message has reached
- * every client. The room stays open for the next run.
+ * The first `rampMs` are not counted; then for `durationMs` deliveries (message frames
+ * received) are counted and each one's latency recorded, from the send time in its text to
+ * the read that brought it; then sending stops and the load waits until every message has
+ * reached every client. The room stays open for the next run.
  *
- * @returns `{ deliveries, seconds, deliveriesPerS, clientCpuMs }`
+ * With a fixed number in flight, the latency follows from the rate (Little's law: on average,
+ * in flight × clients ÷ deliveries per second); its tail shows how evenly the server serves.
+ *
+ * @returns `{ deliveries, seconds, deliveriesPerS, latency: LatencyHistogram (µs), clientCpuMs }`
  */
 export async function measureFanOut(options) {
   const { room, inFlight, rampMs, durationMs, verify = false } = options;
   const size = room.clients.length;
   const run = beginRun(room, verify);
   try {
+    const check = room.onMessage; // the smoke run's verifier, if any
+    const latency = new LatencyHistogram();
+    let timing = false;
+    room.onMessage = (client, buffer, start, end, nowUs) => {
+      check?.(client, buffer, start, end, nowUs);
+      if (timing) latency.record(nowUs - sentAt(buffer, end));
+    };
     let next = 0;
     let sending = true;
     // In flight: messages sent, minus the share of their deliveries that have arrived.
@@ -126,7 +142,9 @@ export async function measureFanOut(options) {
     const cpuStart = process.cpuUsage();
     const start = performance.now();
     const deliveredBefore = room.delivered;
+    timing = true;
     await run.race(delay(durationMs));
+    timing = false;
     const deliveries = room.delivered - deliveredBefore;
     const seconds = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpuStart);
@@ -134,80 +152,59 @@ export async function measureFanOut(options) {
 
     sending = false;
     await allDelivered(room, run);
-    return { deliveries, seconds, deliveriesPerS: deliveries / seconds, clientCpuMs: (cpu.user + cpu.system) / 1000 };
+    return { deliveries, seconds, deliveriesPerS: deliveries / seconds, latency, clientCpuMs: (cpu.user + cpu.system) / 1000 };
   } finally {
     run.end();
   }
 }
 
 /**
- * Delivery latency, in a room from openRoom(): its first `senders` clients each send
- * `ratePerSender` messages a second on a fixed schedule (open loop: a slow delivery does not
- * slow the senders down). The schedule's first `warmupMs` worth of messages are not timed;
- * every delivery of the next `durationMs` worth is, send to receive, at every client of the
- * room. Then sending stops and the load waits for every message to arrive everywhere. The
- * window is a count of messages, not a stretch of time, so a timer that fires late (a busy
- * machine) delays messages but does not add any. The room stays open for the next run.
+ * A lone message, in a room from openRoom(): one message at a time, the room's clients taking
+ * turns to send it; the next is sent as soon as every client of the room has the last one,
+ * from the read that completed it. `warmup` messages are not timed; of the next `count`, every
+ * delivery is timed (`each`), and so is the last delivery of each message (`last`: when the
+ * whole room has it). The room stays open for the next run.
  *
- * @returns `{ samples: LatencySamples (µs), seconds, clientCpuMs }`
+ * @returns `{ each: LatencyHistogram, last: LatencyHistogram (µs), seconds, deliveries, clientCpuMs }`
  */
-export async function measureDeliveryLatency(options) {
-  const { room, senders, ratePerSender, warmupMs, durationMs, verify = false } = options;
+export async function measureLoneMessage(options) {
+  const { room, warmup, count, verify = false } = options;
   const size = room.clients.length;
   const run = beginRun(room, verify);
   try {
-    const check = room.onMessage; // the smoke run's verifier, if any
-    const messagesPerS = senders * ratePerSender;
-    const warmupCount = Math.round((messagesPerS * warmupMs) / 1000);
-    const windowCount = Math.max(1, Math.round((messagesPerS * durationMs) / 1000));
-    const samples = new LatencySamples(windowCount * size);
-    let windowStartUs = Infinity; // the send time of the window's first message
-    room.onMessage = (client, buffer, start, end, nowUs) => {
-      check?.(client, buffer, start, end, nowUs);
-      const textEnd = end - TEXT_END_FROM_END;
-      const sentUs = digits(buffer, textEnd - TIME_DIGITS, textEnd);
-      if (sentUs < windowStartUs) return;
-      if (samples.count === windowCount * size) return room.fail(new Error(`more than ${windowCount} × ${size} deliveries in the window`));
-      samples.record(nowUs - sentUs);
-    };
-
-    // Every millisecond, send what the schedule says is due by now (setInterval cannot wake
-    // for each message; at these rates that is zero to a few messages a tick).
+    const check = room.onMessage;
+    const each = new LatencyHistogram();
+    const last = new LatencyHistogram();
+    let sentUs = 0;
     let start = 0;
     let end = 0;
     let cpu;
-    let windowDone;
-    const windowSent = new Promise((resolve) => (windowDone = resolve));
-    const startMs = performance.now();
-    let scheduled = 0;
-    let next = 0;
-    const pacer = setInterval(() => {
-      const due = Math.min(Math.floor(((performance.now() - startMs) * messagesPerS) / 1000), warmupCount + windowCount);
-      for (; scheduled < due; scheduled++) {
-        if (scheduled === warmupCount) {
-          options.onMeasureStart?.();
-          cpu = process.cpuUsage();
-          start = performance.now();
-          windowStartUs = send(room, room.clients[next]);
-        } else send(room, room.clients[next]);
-        next = next + 1 === senders ? 0 : next + 1;
+    let finished;
+    const done = new Promise((resolve) => (finished = resolve));
+    const sendNext = () => {
+      if (room.sent === warmup) {
+        options.onMeasureStart?.();
+        cpu = process.cpuUsage();
+        start = performance.now();
       }
-      if (scheduled === warmupCount + windowCount) {
-        end = performance.now();
-        cpu = process.cpuUsage(cpu);
-        options.onMeasureEnd?.();
-        clearInterval(pacer);
-        windowDone();
-      }
-    }, 1);
-    try {
-      await run.race(windowSent);
-    } finally {
-      clearInterval(pacer);
-    }
+      sentUs = send(room, room.clients[room.sent % size]);
+    };
+    room.onMessage = (client, buffer, messageStart, messageEnd, nowUs) => {
+      check?.(client, buffer, messageStart, messageEnd, nowUs);
+      const timed = room.sent > warmup;
+      if (timed) each.record(nowUs - sentUs);
+      if (room.delivered < room.sent * size) return;
+      if (timed) last.record(nowUs - sentUs);
+      if (room.sent < warmup + count) return sendNext();
+      end = performance.now();
+      cpu = process.cpuUsage(cpu);
+      options.onMeasureEnd?.();
+      finished();
+    };
+    sendNext();
+    await run.race(done);
     await allDelivered(room, run);
-    if (samples.count !== windowCount * size) throw new Error(`${samples.count} of ${windowCount} × ${size} deliveries timed`);
-    return { samples, seconds: (end - start) / 1000, clientCpuMs: (cpu.user + cpu.system) / 1000 };
+    return { each, last, seconds: (end - start) / 1000, deliveries: count * size, clientCpuMs: (cpu.user + cpu.system) / 1000 };
   } finally {
     run.end();
   }
@@ -483,6 +480,12 @@ function frameBytes(data, pos, end) {
   if (length7 < 126) return 2 + length7;
   if (length7 === 126) return end - pos < 4 ? 0 : 4 + data.readUInt16BE(pos + 2);
   return end - pos < 10 ? 0 : 10 + Number(data.readBigUInt64BE(pos + 2));
+}
+
+/** The send time stamped in a delivered message's text (µs since the room opened); the payload ends at `end`. */
+function sentAt(buffer, end) {
+  const textEnd = end - TEXT_END_FROM_END;
+  return digits(buffer, textEnd - TIME_DIGITS, textEnd);
 }
 
 /** One message from `client`, its send time stamped in the text; returns that time (µs since the room opened). */

@@ -12,8 +12,11 @@
  *   wrong content   invalid JSON, a binary message, an unknown type, a missing or oversized
  *                   field → an error message naming the problem; the connection stays open
  *
- * Writes are batched per event-loop turn (batch()), as tcp-chat's are: a room's messages cost
- * each recipient one system call per turn, not one per message.
+ * A broadcast is framed once for the whole room (frameOf(), with ws's own framer: ws-internals.ts)
+ * and each recipient's frames are batched per event-loop turn (TurnBatch, src/core/turn-batch.ts,
+ * as tcp-chat's are), adaptively: under load a
+ * room's messages cost each recipient one system call per turn, not one per message, while a
+ * lone message in a quiet room leaves at once, as ws.send() would send it.
  *
  * Never prints: it emits events (WsChatServerEvents) that chat-log.ts turns into lines.
  */
@@ -22,10 +25,12 @@ import type { WebSocket } from 'ws';
 import { Throttle } from '../core/throttle.js';
 import type { RateLimit } from '../core/token-bucket.js';
 import { bytes } from '../core/text-view.js';
+import { TurnBatch } from '../core/turn-batch.js';
 import { ChatManager, type ChatConnection, type WsChatEvents } from './chat-manager.js';
 import { encode, parseClientMessage } from './chat-protocol.js';
 import { watchConnectionEnd, type WsCloseInfo } from './connection-end.js';
 import { CLOSE_GRACE_MS, startWsListener, type WsListener, type WsListenerOptions, type WsPeer } from './ws-listener.js';
+import { canWriteFrames, textFrame, writeFrame } from './ws-internals.js';
 import { WsLabServer, type WsLabServerEvents } from './ws-lab-server.js';
 
 /** The largest WebSocket message a client may send; bigger closes with 1009. */
@@ -62,8 +67,11 @@ export class WsChatServer extends WsLabServer<WsChatServerEvents> {
   private readonly maxMessageBytes: number;
   private readonly maxQueueBytes: number;
   private readonly rate: RateLimit;
-  /** Sockets corked in this event-loop turn, and the bytes queued on each meanwhile. */
-  private readonly turnBytes = new Map<net.Socket, number>();
+  /** Each turn's frames, corked together when the room is busy. */
+  private readonly batch = new TurnBatch();
+  /** The last payload sent and its frame: the next recipients of a broadcast get the same frame. */
+  private lastPayload: Buffer | undefined;
+  private lastFrame: Buffer = Buffer.alloc(0);
 
   private constructor(
     listener: WsListener,
@@ -85,6 +93,7 @@ export class WsChatServer extends WsLabServer<WsChatServerEvents> {
   private serve(ws: WebSocket, peer: WsPeer, socket: net.Socket): void {
     this.totals.connections++;
     let cutOff = false;
+    const direct = canWriteFrames(ws);
     const conn: WsChatConnection = {
       id: peer.id,
       remote: peer.remote,
@@ -92,13 +101,14 @@ export class WsChatServer extends WsLabServer<WsChatServerEvents> {
       send: (data) => {
         if (cutOff || ws.readyState !== ws.OPEN) return false;
         // What this turn queued is not the client's fault yet: count only what it left unread.
-        if (ws.bufferedAmount - (this.turnBytes.get(socket) ?? 0) > this.maxQueueBytes) {
+        if (ws.bufferedAmount - this.batch.queued(socket) > this.maxQueueBytes) {
           cutOff = true;
           this.cutOff(ws, peer, endedByServer);
           return false;
         }
-        this.batch(socket, data.length);
-        ws.send(data, { binary: false });
+        const frame = this.frameOf(data);
+        this.batch.add(socket, frame.length);
+        if (!direct || !writeFrame(ws, socket, frame)) ws.send(data, { binary: false });
         return true;
       },
     };
@@ -131,24 +141,16 @@ export class WsChatServer extends WsLabServer<WsChatServerEvents> {
   }
 
   /**
-   * Batches the writes of one event-loop turn, as tcp-chat does (chat-room.ts): the socket is
-   * corked at its first message of the turn and uncorked once every read of the turn is
-   * handled, so a burst of messages costs each recipient one system call instead of one per
-   * message. ws writes each frame to the socket it was given; corking that socket holds them.
+   * The frame of `data`, made once for all the recipients of a broadcast: the manager sends the
+   * same Buffer to every connection of a room, one after the other, and never changes a Buffer
+   * it has sent. ws.send() would frame it again for every recipient.
    */
-  private batch(socket: net.Socket, bytes: number): void {
-    const queued = this.turnBytes.get(socket);
-    if (queued === undefined) {
-      socket.cork();
-      if (this.turnBytes.size === 0) setImmediate(() => this.uncorkAll());
+  private frameOf(data: Buffer): Buffer {
+    if (data !== this.lastPayload) {
+      this.lastPayload = data;
+      this.lastFrame = textFrame(data);
     }
-    this.turnBytes.set(socket, (queued ?? 0) + bytes);
-  }
-
-  private uncorkAll(): void {
-    const sockets = [...this.turnBytes.keys()];
-    this.turnBytes.clear();
-    for (const socket of sockets) socket.uncork();
+    return this.lastFrame;
   }
 
   /** One message from a client, validated, then acted on by the manager. */
