@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { welcomed } from '../tcp/chat-support.js';
-import { connectRaw, freePort, lines, runCli, startCli, startEchoServer, type Spawned } from './run-cli.js';
+import { connectRaw, freePort, runCli, startCli, startEchoServer, type Spawned } from './run-cli.js';
 import { traceEvents, type TraceEvent } from './trace-events.js';
 
 

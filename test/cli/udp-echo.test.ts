@@ -12,7 +12,6 @@ import { echoServer, expectedArrivals, fatesOf, freeUdpPort, peer } from '../udp
 import { STACK_FRAME, lines, runCli, startCli, type ExitResult, type Spawned } from './run-cli.js';
 
 const LISTENING_LINE = /^udp-echo server listening on 127\.0\.0\.1:(\d+)$/;
-const PEER = String.raw`\[127\.0\.0\.1:\d+\]`;
 /** A round-trip time as formatMs prints it. */
 const RTT = String.raw`\d+(?:\.\d+)? ms`;
 /** --timeout for runs where every datagram is answered: a hang guard, never reached. */
