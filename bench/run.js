@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runComparison } from './lib/compare.js';
 import { formatSummary } from './lib/report.js';
+import { stopAllServers } from './lib/server-process.js';
 
 /** Every benchmark, by name; later labs add theirs here. */
 const BENCHMARKS = {
@@ -104,9 +105,14 @@ function describeMachine() {
 
 class UsageError extends Error {}
 
-// A SIGINT or SIGTERM to this process alone (not to its group, as a terminal's Ctrl+C is) would
-// end it without 'exit' handlers, and leave its servers running: exit, so server-process.js kills them.
-for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
+// A SIGINT or SIGTERM would end this process without its 'exit' handlers and leave its servers
+// running (each is in a process group of its own): stop them, wait until they are gone, exit.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    process.stderr.write(`bench: stopped by ${signal}\n`);
+    stopAllServers().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
+}
 
 main().catch((err) => {
   process.stderr.write(`bench: ${err.message}\n`);

@@ -42,6 +42,25 @@ process.on('exit', () => {
   for (const child of running) signalGroup(child, 'SIGKILL');
 });
 
+/**
+ * Stops every server still running, as stop() does each (SIGTERM to its group, SIGKILL after
+ * STOP_TIMEOUT_MS), and resolves once they have exited: for a bench interrupted by a signal,
+ * which then exits having reaped them all, none left behind, not even as a zombie.
+ */
+export async function stopAllServers() {
+  await Promise.all(
+    [...running].map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const kill = setTimeout(() => signalGroup(child, 'SIGKILL'), STOP_TIMEOUT_MS);
+      signalGroup(child, 'SIGTERM');
+      await exited;
+      clearTimeout(kill);
+      signalGroup(child, 'SIGKILL'); // what it left behind (socat's children)
+    }),
+  );
+}
+
 function signalGroup(child, signal) {
   try {
     process.kill(-child.pid, signal);

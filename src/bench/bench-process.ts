@@ -7,14 +7,16 @@
  * node that runs netlab (`process.execPath`), so a student with several node versions measures
  * the one netlab uses.
  *
- * run.js starts a server process per server it measures. It runs in a process group of its own
- * (`detached`), so that stop() can reach run.js and every server at once, whatever sent netlab
- * its Ctrl+C: a terminal signals only its own foreground group, and a `kill -INT` only netlab.
+ * run.js runs in a process group of its own (`detached`), so that stop() reaches it whatever
+ * sent netlab its Ctrl+C: a terminal signals only its own foreground group, and a `kill -INT`
+ * only netlab. run.js then exits, and its exit handler kills the servers it started, each in a
+ * group of its own (bench/lib/server-process.js). A SIGKILL runs no exit handler, so kill()
+ * first kills those servers' groups by the pids of run.js's children, then run.js's group.
  *
  * Leaves out: Windows (process groups, and /proc which the bench reads, are Linux's).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The package root: dist/bench/bench-process.js → ../../. */
@@ -106,6 +108,17 @@ export function startBench(args: readonly string[], onLine: (line: string) => vo
       // the group is gone already
     }
   };
+  // SIGKILL for the servers' groups, then for run.js's: run.js dies without killing them.
+  const killAll = () => {
+    for (const server of childrenOf(group)) {
+      try {
+        process.kill(-server, 'SIGKILL');
+      } catch {
+        // that server is gone already
+      }
+    }
+    signalGroup('SIGKILL');
+  };
   let stdout = '';
   child.stdout!.setEncoding('utf8').on('data', (text: string) => (stdout += text));
   let partial = '';
@@ -121,7 +134,7 @@ export function startBench(args: readonly string[], onLine: (line: string) => vo
       if (partial !== '') onLine(partial);
       // run.js is gone; a server it started may still be stopping (netlab's close cleanly on
       // SIGINT). Wait for the group to empty, killing it once the grace is over.
-      killTimer ??= setTimeout(() => signalGroup('SIGKILL'), STOP_GRACE_MS);
+      killTimer ??= setTimeout(killAll, STOP_GRACE_MS);
       void groupGone(group).then(() => {
         clearTimeout(killTimer);
         resolve({ code, signal, stdout });
@@ -132,10 +145,22 @@ export function startBench(args: readonly string[], onLine: (line: string) => vo
     exited,
     stop() {
       signalGroup('SIGINT');
-      killTimer ??= setTimeout(() => signalGroup('SIGKILL'), STOP_GRACE_MS);
+      killTimer ??= setTimeout(killAll, STOP_GRACE_MS);
     },
-    kill: () => signalGroup('SIGKILL'),
+    kill: killAll,
   };
+}
+
+/** The live children of `pid`, from every thread's /proc/PID/task/TID/children (Linux). */
+function childrenOf(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
 }
 
 /** Polls until no process is left in the group (signal 0 tests without sending anything). */
