@@ -15,7 +15,7 @@
  *                  p99, p99.9; server CPU time per round trip.
  *   datagram rate  64 datagrams always in flight, replies per second counted for 1.5 s;
  *                  server CPU time per datagram.
- *   under load     open loop: 120,000 datagrams a second offered, in bursts each timer tick
+ *   under load     open loop: 105,000 datagrams a second offered, in bursts each timer tick
  *                  (about 1 ms), for 1 s after a 0.3 s ramp; the share of them answered, the
  *                  round trip p50, p99 and p99.9 of the answered ones, the rate really
  *                  offered, and the kernel's drop counters for the server's and the load's socket.

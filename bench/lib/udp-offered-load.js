@@ -37,7 +37,7 @@ import { delay } from './tcp-load.js';
 
 /** Replies that come later than this after sending stopped are not waited for: they are lost. */
 const DRAIN_MS = 500;
-/** Datagrams sent in one timer tick at most: 1.2 ms of schedule at 120,000 a second is 144. */
+/** Datagrams sent in one timer tick at most: 1.2 ms of schedule at 120,000 a second is 144 (a full run asks for 105,000). */
 const MAX_BURST = 400;
 /** Datagrams in the ring: one is rewritten only after this many others went out (see send()). */
 const RING = 4096;

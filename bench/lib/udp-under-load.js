@@ -1,7 +1,12 @@
 /**
  * The udp-echo benchmark's "under load" figure (issue #10): an open-loop sender offers
- * 120,000 datagrams of 64 bytes a second for 1 s (lib/udp-offered-load.js), and each server is
+ * 105,000 datagrams of 64 bytes a second for 1 s (lib/udp-offered-load.js), and each server is
  * judged by the share it answers and by the round trip of the answered ones.
+ *
+ * Why 105,000: the issue asks for at least 100,000, and the margin covers the load's pacing.
+ * At 120,000 both servers used 81–84 % of a core and the p99 measured the queue such a busy
+ * server builds in its 8 MiB buffer, which came and went from round to round: netlab ÷ floor
+ * ranged from 0.19× to 4.29× over 7 rounds (BENCHMARKS.md, udp-echo).
  *
  * Loss is compared as the share answered, replies ÷ offered, because loss itself is often 0 for
  * both servers and a ratio of two zeros means nothing: the answered shares are then 100 % and
@@ -17,7 +22,7 @@ import { withServerCpu } from './server-process.js';
 import { measureOfferedLoad } from './udp-offered-load.js';
 
 const SETTINGS = {
-  full: { messageBytes: 64, ratePerS: 120_000, rampMs: 300, durationMs: 1000 },
+  full: { messageBytes: 64, ratePerS: 105_000, rampMs: 300, durationMs: 1000 },
   smoke: { messageBytes: 64, ratePerS: 5_000, rampMs: 20, durationMs: 100, verify: true },
 };
 /** Before the rounds: V8 compiles both sides' hot paths under this very load. */
@@ -40,7 +45,7 @@ export function underLoadFigure({ subjects, against }) {
     ],
     comparisons: [...targets('answeredPercent', 0.999), ...targets('p99Us', 1.25)],
     extras: [
-      { key: 'offeredPerS', label: 'under load: datagrams offered per second (a full run asks for 120,000)', scale: 1, digits: 0 },
+      { key: 'offeredPerS', label: 'under load: datagrams offered per second (a full run asks for 105,000)', scale: 1, digits: 0 },
       { key: 'lostPercent', label: 'under load: lost, % of offered, worst round', scale: 1, digits: 3, worst: true },
       { key: 'serverDrops', label: "under load: dropped in the server's socket (kernel: buffer full), worst round", scale: 1, digits: 0, worst: true },
       { key: 'loadDrops', label: "under load: dropped in the load's socket, worst round", scale: 1, digits: 0, worst: true },
