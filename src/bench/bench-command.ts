@@ -30,11 +30,11 @@ export const MAX_ROUNDS = 50;
 
 /**
  * About how long a full run of each benchmark takes on two cores (7 rounds, warm-up and server
- * start included), in minutes, rounded from the runs that BENCHMARKS.md reports (udp-echo: a
- * run of 2 min 9 s with its under-load figure). Approximate: a busy machine, more rounds or
+ * start included), in minutes, rounded from the run that BENCHMARKS.md reports (12.4 min for
+ * all five on 2026-12-02). Approximate: a busy machine, more rounds or
  * new figures make it longer; update a benchmark's entry when its figures change.
  */
-const FULL_RUN_MINUTES: Record<string, number> = { 'tcp-echo': 1.5, 'tcp-chat': 2, 'udp-echo': 2, 'ws-echo': 1.5, 'ws-chat': 3 };
+const FULL_RUN_MINUTES: Record<string, number> = { 'tcp-echo': 2.5, 'tcp-chat': 2.5, 'udp-echo': 2, 'ws-echo': 3, 'ws-chat': 2 };
 
 /** A second Ctrl+C: exit now, with the status a shell reports for a SIGINT death. */
 const FORCED_EXIT_CODE = 130;
