@@ -165,9 +165,10 @@ export function direction(better: 'higher' | 'lower'): string {
   return better === 'higher' ? '≥' : '≤';
 }
 
-/** `≤ 1.10×`. */
+/** `≤ 1.10×`; three decimals when the bound has them (`≥ 0.999×` must not read `≥ 1.00×`). */
 export function ratioBound(better: 'higher' | 'lower', target: number): string {
-  return `${direction(better)} ${target.toFixed(2)}×`;
+  const decimals = Number.isInteger(Math.round(target * 1e6) / 1e4) ? 2 : 3;
+  return `${direction(better)} ${target.toFixed(decimals)}×`;
 }
 
 /** `0.97×`, or `—` for a skipped cell. */

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { BenchFigure, BenchRun, BenchSummary } from '../../src/bench/bench-summary.js';
-import { targetChecks } from '../../src/bench/bench-summary.js';
+import { ratioBound, targetChecks } from '../../src/bench/bench-summary.js';
 import { layoutFigureTable } from '../../src/bench/figure-table.js';
 import { SMOKE_NOTE, renderRun } from '../../src/bench/render-bench.js';
 import { displayWidth } from '../../src/lessons/render-table.js';
@@ -182,5 +182,13 @@ describe('layoutFigureTable', () => {
   it('sizes the number columns to their values and wraps their headers at spaces', () => {
     const lines = layoutFigureTable({ header: ['figure', 'node dgram (floor)', 'target'], rows: [['p50', '85.1', '≤ 1.10×']], align: ['right', 'left'] }, 30);
     expect(lines).toEqual(['           node', '          dgram', 'figure  (floor)  target', '──────  ───────  ───────', 'p50        85.1  ≤ 1.10×']);
+  });
+});
+
+describe('ratioBound', () => {
+  it('shows a bound with two decimals, or three when it has them', () => {
+    expect(ratioBound('lower', 1.1)).toBe('≤ 1.10×');
+    expect(ratioBound('higher', 0.8)).toBe('≥ 0.80×');
+    expect(ratioBound('higher', 0.999)).toBe('≥ 0.999×');
   });
 });
