@@ -260,7 +260,8 @@ export function datagram(slot, seq, bytes) {
 
 const pad = (n, digits) => String(n).padStart(digits, '0');
 
-function writeDigits(buffer, at, digits, value) {
+/** Writes `value` as `digits` decimal digits at `at` (lib/udp-offered-load.js uses it too). */
+export function writeDigits(buffer, at, digits, value) {
   for (let i = at + digits - 1; i >= at; i--) {
     buffer[i] = ZERO + (value % 10);
     value = Math.floor(value / 10);
@@ -268,7 +269,7 @@ function writeDigits(buffer, at, digits, value) {
 }
 
 /** The decimal number in `digits` bytes at `at`, or -1 if one of them is not a digit. */
-function readDigits(buffer, at, digits) {
+export function readDigits(buffer, at, digits) {
   let value = 0;
   for (let i = at; i < at + digits; i++) {
     const digit = buffer[i] - ZERO;

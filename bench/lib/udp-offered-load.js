@@ -34,6 +34,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { LatencyHistogram } from './latency-samples.js';
 import { delay } from './tcp-load.js';
+import { readDigits, writeDigits } from './udp-load.js';
 
 /** Replies that come later than this after sending stopped are not waited for: they are lost. */
 const DRAIN_MS = 500;
@@ -51,7 +52,6 @@ const TIME_AT = SEQUENCE_AT + SEQUENCE_DIGITS + 2; // after ' t'
 const TIME_DIGITS = 14;
 const FILLER = ' the quick brown fox jumps over the lazy dog 0123456789';
 export const MIN_OFFERED_DATAGRAM_BYTES = TIME_AT + TIME_DIGITS + 2;
-const ZERO = 0x30;
 
 /**
  * Offers `ratePerS` datagrams of `messageBytes` for `rampMs` (not counted) and then `durationMs`
@@ -197,22 +197,4 @@ export function datagram(seq, us, bytes) {
   const head = `${PREFIX}${String(seq).padStart(SEQUENCE_DIGITS, '0')} t${String(us).padStart(TIME_DIGITS, '0')}`;
   const text = head + FILLER.repeat(Math.ceil(bytes / FILLER.length));
   return Buffer.from(`${text.slice(0, bytes - 1)}\n`, 'latin1');
-}
-
-function writeDigits(buffer, at, digits, value) {
-  for (let i = at + digits - 1; i >= at; i--) {
-    buffer[i] = ZERO + (value % 10);
-    value = Math.floor(value / 10);
-  }
-}
-
-/** The decimal number in `digits` bytes at `at`, or -1 if one of them is not a digit. */
-function readDigits(buffer, at, digits) {
-  let value = 0;
-  for (let i = at; i < at + digits; i++) {
-    const digit = buffer[i] - ZERO;
-    if (digit < 0 || digit > 9) return -1;
-    value = value * 10 + digit;
-  }
-  return value;
 }
