@@ -15,7 +15,7 @@
  */
 import { Chalk } from 'chalk';
 import { Argument, Command, Option } from 'commander';
-import { argParser, outputFor } from '../core/commands.js';
+import { argParser, exitForced, outputFor } from '../core/commands.js';
 import { NetlabError, UsageError } from '../core/errors.js';
 import { parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
@@ -36,8 +36,6 @@ export const MAX_ROUNDS = 50;
  */
 const FULL_RUN_MINUTES: Record<string, number> = { 'tcp-echo': 2.5, 'tcp-chat': 2.5, 'udp-echo': 2, 'ws-echo': 3, 'ws-chat': 2 };
 
-/** A second Ctrl+C: exit now, with the status a shell reports for a SIGINT death. */
-const FORCED_EXIT_CODE = 130;
 
 /** Wider than this, a table's columns drift too far apart to read across. */
 const MAX_WIDTH = 120;
@@ -150,8 +148,7 @@ async function runBench(output: Output, lab: string, opts: BenchOptions): Promis
     },
     force: () => {
       bench.kill();
-      output.flush();
-      process.exit(FORCED_EXIT_CODE);
+      exitForced(output);
     },
   });
   const result = await bench.exited.finally(() => {

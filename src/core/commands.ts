@@ -143,10 +143,7 @@ export function untilInterrupted(output: Output, stop: () => Promise<void>): Pro
           },
         );
       },
-      force: () => {
-        output.flush();
-        process.exit(FORCED_EXIT_CODE);
-      },
+      force: () => exitForced(output),
     });
   });
 }
@@ -156,5 +153,11 @@ export function untilInterrupted(output: Output, stop: () => Promise<void>): Pro
  * exits at once. The prompt reports a Ctrl+C typed at a terminal through `trigger`.
  */
 export function onClientInterrupt(leave: () => void): Interrupts {
-  return onInterrupt({ graceful: leave, force: () => process.exit(FORCED_EXIT_CODE) });
+  return onInterrupt({ graceful: leave, force: () => exitForced() });
+}
+
+/** A second Ctrl+C: what is written goes out, then exit at once, with the status a shell reports for a SIGINT death. */
+export function exitForced(output?: Output): never {
+  output?.flush();
+  process.exit(FORCED_EXIT_CODE);
 }
