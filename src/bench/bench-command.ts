@@ -28,11 +28,14 @@ import { QUOTABLE_ROUNDS, renderRun } from './render-bench.js';
 export const MIN_ROUNDS = 1;
 export const MAX_ROUNDS = 50;
 
+/** The status a shell reports for a death by SIGHUP (128 + 1). */
+const HANGUP_EXIT_CODE = 129;
+
 /**
  * About how long a full run of each benchmark takes on two cores (7 rounds, warm-up and server
  * start included), in minutes, rounded from the run that BENCHMARKS.md reports (12.4 min for
- * all five on 2026-12-02). Approximate: a busy machine, more rounds or
- * new figures make it longer; update a benchmark's entry when its figures change.
+ * all five on 2026-12-02). Approximate: a busy machine, more rounds or new figures make it
+ * longer; update a benchmark's entry when its figures change.
  */
 const FULL_RUN_MINUTES: Record<string, number> = { 'tcp-echo': 2.5, 'tcp-chat': 2.5, 'udp-echo': 2, 'ws-echo': 3, 'ws-chat': 2 };
 
@@ -151,7 +154,14 @@ async function runBench(output: Output, lab: string, opts: BenchOptions): Promis
       exitForced(output);
     },
   });
+  // A closed terminal hangs netlab up, not run.js (a process group of its own): end them all.
+  const hangUp = () => {
+    bench.kill();
+    exitForced(undefined, HANGUP_EXIT_CODE);
+  };
+  process.once('SIGHUP', hangUp);
   const result = await bench.exited.finally(() => {
+    process.off('SIGHUP', hangUp);
     interrupts.dispose();
     clearInterval(ticker);
     status?.close();

@@ -156,8 +156,11 @@ export function onClientInterrupt(leave: () => void): Interrupts {
   return onInterrupt({ graceful: leave, force: () => exitForced() });
 }
 
-/** A second Ctrl+C: what is written goes out, then exit at once, with the status a shell reports for a SIGINT death. */
-export function exitForced(output?: Output): never {
+/**
+ * A second Ctrl+C: what is written goes out, then exit at once, with the status a shell reports
+ * for a death by SIGINT (or `code`, for another signal).
+ */
+export function exitForced(output?: Output, code = FORCED_EXIT_CODE): never {
   output?.flush();
-  process.exit(FORCED_EXIT_CODE);
+  process.exit(code);
 }

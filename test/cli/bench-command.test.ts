@@ -48,6 +48,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Whether `pid` still runs: a zombie (dead, waiting for a parent to reap it) does not. */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 describe('netlab bench', () => {
   it('lists the benchmarks, about how long each takes, and how to run one', async () => {
     const { code, stdout, stderr } = await runCli(['bench']);
@@ -111,5 +121,18 @@ describe('netlab bench', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/^error: the benchmark was stopped before it finished, so there are no results\.$/m);
     expect(started.filter(alive), 'processes left running').toEqual([]);
+  });
+
+  it('ends bench/run.js and every server it started when the terminal hangs up (SIGHUP), and exits 129', { timeout: SMOKE_GUARD_MS + 10_000 }, async () => {
+    const proc = startCli(['bench', 'udp-echo', '--smoke', '--rounds', '50']);
+    await proc.waitForStderr(/ · round 1\/50: /);
+    const started = descendants(proc.child.pid!);
+    expect(started.length, 'bench/run.js and its three servers').toBeGreaterThanOrEqual(4);
+    proc.kill('SIGHUP');
+    const { code } = await proc.waitForExit(SMOKE_GUARD_MS);
+    expect(code).toBe(129);
+    // SIGKILL is delivered a moment later than the exit: wait for it, bounded.
+    for (let i = 0; i < 100 && started.some(running); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(started.filter(running), 'processes left running').toEqual([]);
   });
 });
