@@ -26,7 +26,8 @@
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { delay, stallWatchdog } from './tcp-load.js';
+import { beginRun as beginChatRun } from './chat-run.js';
+import { delay } from './tcp-load.js';
 import { MAX_CLIENTS, messageText, verifier } from './tcp-chat-wire.js';
 
 /** The longest line the load expects from the server; longer means the server is wrong. */
@@ -117,29 +118,9 @@ export async function closeRoom(room) {
   for (const client of room.clients) client.socket.destroy(); // a no-op for the ones closed cleanly
 }
 
-/**
- * Starts one load run in `room`: counters from zero, the smoke run's verifier when `verify`,
- * a stall watchdog. `run.race(p)` waits for `p` unless the room fails or stalls first;
- * `run.end()` stops the watchdog and clears the run's hooks.
- */
+/** Starts one load run in `room` (chat-run.js), the smoke run's verifier checking every line when `verify`. */
 export function beginRun(room, verify) {
-  room.sent = 0;
-  room.delivered = 0;
-  room.progressMs = performance.now();
-  room.verifier = verify ? verifier(room) : undefined;
-  room.onLine = room.verifier?.onLine;
-  let end;
-  const ended = new Promise((resolve) => (end = resolve));
-  const stalled = stallWatchdog(() => room.progressMs, ended, 'no delivery');
-  return {
-    race: (promise) => Promise.race([promise, room.failed, stalled]),
-    end() {
-      end();
-      room.onLine = undefined;
-      room.afterRead = undefined;
-      room.verifier = undefined;
-    },
-  };
+  return beginChatRun(room, verify ? verifier(room) : undefined, 'onLine');
 }
 
 /** One message from `client`, its send time stamped in the text; returns that time (µs since the room opened). */

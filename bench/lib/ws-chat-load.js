@@ -44,8 +44,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { digits, pad } from './chat-load.js';
+import { beginRun as beginChatRun } from './chat-run.js';
 import { LatencyHistogram } from './latency-samples.js';
-import { delay, stallWatchdog } from './tcp-load.js';
+import { delay } from './tcp-load.js';
 import { WS_PATH, maskedFrame } from './ws-load.js';
 
 /** The room of the fan-out and lone-message loads (openRoom()'s default). */
@@ -210,29 +211,9 @@ export async function measureLoneMessage(options) {
   }
 }
 
-/**
- * Starts one load run in `room`: its counters from zero, the smoke run's verifier installed
- * when `verify`, and a stall watchdog. `run.race(p)` waits for `p` unless the room fails or
- * stalls first; `run.end()` stops the watchdog and clears the run's hooks.
- */
+/** Starts one load run in `room` (chat-run.js), the smoke run's verifier checking every message when `verify`. */
 function beginRun(room, verify) {
-  room.sent = 0;
-  room.delivered = 0;
-  room.progressMs = performance.now();
-  room.verifier = verify ? verifier(room) : undefined;
-  room.onMessage = room.verifier?.onMessage;
-  let end;
-  const ended = new Promise((resolve) => (end = resolve));
-  const stalled = stallWatchdog(() => room.progressMs, ended, 'no delivery');
-  return {
-    race: (promise) => Promise.race([promise, room.failed, stalled]),
-    end() {
-      end();
-      room.onMessage = undefined;
-      room.afterRead = undefined;
-      room.verifier = undefined;
-    },
-  };
+  return beginChatRun(room, verify ? verifier(room) : undefined, 'onMessage');
 }
 
 /**
