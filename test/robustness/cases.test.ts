@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ON_CI, REPO_ROOT } from '../cli/run-cli.js';
-import { CASES_BY_SECTION, SECTIONS, type RobustnessCase } from './cases.js';
+import { SECTIONS, type RobustnessCase } from './cases.js';
 
 const LIST = path.join(REPO_ROOT, '..', 'shared', 'ROBUSTNESS.md');
 
@@ -43,21 +43,20 @@ describe('ROBUSTNESS.md and test/robustness/', () => {
     const sections = bulletsOf(readFileSync(LIST, 'utf8'));
     expect([...sections.keys()]).toEqual(Object.keys(SECTIONS));
     for (const [heading, bullets] of sections) {
-      const { cases } = CASES_BY_SECTION[heading as keyof typeof CASES_BY_SECTION];
+      const { cases } = SECTIONS[heading as keyof typeof SECTIONS];
       expect(Object.values(cases).map(bulletOf), heading).toEqual(bullets);
     }
   });
 
   // A section's file is held to its cases once it exists; until then the section shows as a
   // todo, so a run says plainly which sections of the list have no tests yet.
-  for (const [heading, file] of Object.entries(SECTIONS)) {
+  for (const [heading, { file, name, cases }] of Object.entries(SECTIONS)) {
     const source = path.join(REPO_ROOT, 'test', 'robustness', file);
     if (!existsSync(source)) {
       it.todo(`covers every case of "${heading}" in ${file}`);
       continue;
     }
     it(`covers every case of "${heading}" in ${file}`, () => {
-      const { name, cases } = CASES_BY_SECTION[heading as keyof typeof CASES_BY_SECTION];
       const text = readFileSync(source, 'utf8');
       const missing = Object.keys(cases).filter((key) => !new RegExp(`\\b${name}\\.${key}\\b`).test(text));
       expect(missing, `cases of ${heading} that ${file} never names`).toEqual([]);

@@ -17,14 +17,6 @@ export interface RobustnessCase {
   readonly then: string;
 }
 
-/** ROBUSTNESS.md's sections, by the heading they have there, and the test file that covers each. */
-export const SECTIONS = {
-  'TCP (echo and chat)': 'tcp.test.ts',
-  UDP: 'udp.test.ts',
-  WebSocket: 'ws.test.ts',
-  CLI: 'cli.test.ts',
-} as const;
-
 export const TCP = {
   resetMidWrite: {
     when: 'A client sends a line and resets the connection mid-write',
@@ -178,10 +170,13 @@ export const CLI = {
   },
 } as const satisfies Record<string, RobustnessCase>;
 
-/** Each section's cases, under the name its test file imports them by. */
-export const CASES_BY_SECTION = {
-  'TCP (echo and chat)': { name: 'TCP', cases: TCP },
-  UDP: { name: 'UDP', cases: UDP },
-  WebSocket: { name: 'WS', cases: WS },
-  CLI: { name: 'CLI', cases: CLI },
+/**
+ * ROBUSTNESS.md's sections, by the heading they have there: the test file that covers each, and
+ * its cases under the name that file imports them by.
+ */
+export const SECTIONS = {
+  'TCP (echo and chat)': { file: 'tcp.test.ts', name: 'TCP', cases: TCP },
+  UDP: { file: 'udp.test.ts', name: 'UDP', cases: UDP },
+  WebSocket: { file: 'ws.test.ts', name: 'WS', cases: WS },
+  CLI: { file: 'cli.test.ts', name: 'CLI', cases: CLI },
 } as const;
