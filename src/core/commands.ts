@@ -124,7 +124,9 @@ export function showLiveCount(
 
 /**
  * Resolves on the first Ctrl+C (or SIGTERM) after `stop()` has finished; a second Ctrl+C while
- * stopping exits at once.
+ * stopping exits at once. A server calls it before it prints its listening line: until a
+ * handler is installed a SIGINT takes the default action, and one sent the moment the line
+ * appears (by a script, a test, a quick hand) would kill the server without its clean stop.
  */
 export function untilInterrupted(output: Output, stop: () => Promise<void>): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -162,25 +162,27 @@ async function servePushPull(opts: ServeOptions, output: Output): Promise<void> 
   const server = await startPushPullServer({ host: opts.host, port: opts.port, feed }).catch((err: unknown) => {
     throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });
   });
+  const ticker = feedTicker(feed, opts.rate, opts.seed);
+  // The instructor's lines. stdin may end (a pipe, Ctrl+D) while the server goes on.
+  const typed = readline.createInterface({ input: process.stdin, terminal: false });
+  // Before the listening line: see untilInterrupted.
+  const stopped = untilInterrupted(output, async () => {
+    ticker.stop();
+    typed.close();
+    await server.close();
+  });
   output.event(`push-pull server listening on ${formatAddress(server.host, server.port)} · ${server.url}/`);
   announceReach(output, server.host, server.port, (address) => `open http://${formatAddress(address, server.port)}/`);
   output.note(`ticking about ${opts.rate} a second; type a line and press Enter to publish it`);
 
   logPushPullServer(server, feed, output, { quiet: opts.quiet });
 
-  const ticker = feedTicker(feed, opts.rate, opts.seed);
   ticker.start();
-  // The instructor's lines. stdin may end (a pipe, Ctrl+D) while the server goes on.
-  const typed = readline.createInterface({ input: process.stdin, terminal: false });
   typed.on('line', (line) => {
     if (line.trim() !== '') feed.publish(line, 'instructor');
   });
 
-  await untilInterrupted(output, async () => {
-    ticker.stop();
-    typed.close();
-    await server.close();
-  });
+  await stopped;
   output.event(`push-pull server stopped · ${pushPullTotals(server, feed)}`);
 }
 

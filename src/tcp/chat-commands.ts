@@ -117,13 +117,15 @@ async function serveChat(opts: ServeOptions, output: Output): Promise<void> {
   }).catch((err: unknown) => {
     throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });
   });
+  // Before the listening line: see untilInterrupted.
+  const stopped = untilInterrupted(output, () => server.close());
   output.event(`tcp-chat server listening on ${formatAddress(server.host, server.port)}`);
   announceReach(output, server.host, server.port, 'netlab tcp-chat connect');
   logChatServer(server, output, { quiet: opts.quiet });
   const { room } = server;
   const endCount = showLiveCount(output, server, ['join', 'leave', 'message'], () => `${room.online} online · ${count(room.totals.messages, 'message')}`);
 
-  await untilInterrupted(output, () => server.close());
+  await stopped;
   endCount();
   output.event(`tcp-chat server stopped · ${chatTotals(server.room.totals)}`);
 }

@@ -99,12 +99,14 @@ async function serveEcho(opts: ServeOptions, output: Output): Promise<void> {
       throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });
     },
   );
+  // Before the listening line: see untilInterrupted.
+  const stopped = untilInterrupted(output, () => server.close());
   output.event(`tcp-echo server listening on ${formatAddress(server.host, server.port)}`);
   announceReach(output, server.host, server.port, 'netlab tcp-echo connect');
   if (opts.oneAtATime) output.note('serving one client at a time: the others wait until it leaves.');
   logEchoServer(server, output, { quiet: opts.quiet });
 
-  await untilInterrupted(output, () => server.close());
+  await stopped;
   const { connections, bytesEchoed } = server.totals;
   output.event(`tcp-echo server stopped · ${count(connections, 'connection')}, ${bytes(bytesEchoed)} echoed`);
 }

@@ -89,13 +89,15 @@ async function serveUdpChat(opts: ServeOptions, output: Output): Promise<void> {
   const server = await startUdpChatServer({ host: opts.host, port: opts.port, memberTimeoutMs, impairment, trace }).catch((err: unknown) => {
     throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });
   });
+  // Before the listening line: see untilInterrupted.
+  const stopped = untilInterrupted(output, () => server.close());
   output.event(`udp-chat server listening on ${formatAddress(server.host, server.port)}`);
   announceReach(output, server.host, server.port, 'netlab udp-chat connect');
   announceImpairment(output, impairment, opts.seed !== undefined, ' for messages');
   logUdpChatServer(server, output, { quiet: opts.quiet, memberTimeoutMs });
   const endCount = showLiveCount(output, server, ['join', 'leave', 'message'], () => `${server.online} online · ${count(server.totals.messages, 'message')}`);
 
-  await untilInterrupted(output, () => server.close());
+  await stopped;
   endCount();
   output.event(`udp-chat server stopped · ${udpChatTotals(server.totals)}`);
 }

@@ -98,12 +98,14 @@ async function serveUdpEcho(opts: ServeOptions, output: Output): Promise<void> {
   const server = await startUdpEchoServer({ host: opts.host, port: opts.port, impairment: settings, trace }).catch((err: unknown) => {
     throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });
   });
+  // Before the listening line: see untilInterrupted.
+  const stopped = untilInterrupted(output, () => server.close());
   output.event(`udp-echo server listening on ${formatAddress(server.host, server.port)}`);
   announceReach(output, server.host, server.port, 'netlab udp-echo send');
   announceImpairment(output, settings, opts.seed !== undefined);
   logUdpEchoServer(server, output, { quiet: opts.quiet });
 
-  await untilInterrupted(output, () => server.close());
+  await stopped;
   const { datagrams, replies, dropped, refused } = server.totals;
   const extra = [dropped > 0 && `${dropped} dropped`, refused > 0 && `${refused} not answered`].filter(Boolean).join(', ');
   output.event(`udp-echo server stopped · ${count(datagrams, 'datagram')}, ${count(replies, 'reply', 'replies')} sent${extra ? `, ${extra}` : ''}`);

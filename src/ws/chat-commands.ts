@@ -64,6 +64,8 @@ async function serveWsChat(opts: ServeOptions, output: Output): Promise<void> {
   }).catch((err: unknown) => {
     throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });
   });
+  // Before the listening line: see untilInterrupted.
+  const stopped = untilInterrupted(output, () => server.close());
   announceWsServer(output, 'ws-chat', server, opts);
   logWsChatServer(server, output, { quiet: opts.quiet });
   const { manager } = server;
@@ -74,7 +76,7 @@ async function serveWsChat(opts: ServeOptions, output: Output): Promise<void> {
     () => `${count(manager.userCount, 'user')} online in ${count(manager.roomCount, 'room')} · ${count(manager.totals.messages, 'message')}`,
   );
 
-  await untilInterrupted(output, () => server.close());
+  await stopped;
   endCount();
   output.event(`ws-chat server stopped · ${wsChatTotals(server)}`);
 }

@@ -99,10 +99,12 @@ async function serveWsEcho(opts: WsServeOptions, output: Output): Promise<void> 
   const server = await startWsEchoServer({ ...wsListenerSettings(opts, output), maxMessageBytes: opts.maxMessage }).catch((err: unknown) => {
     throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });
   });
+  // Before the listening line: see untilInterrupted.
+  const stopped = untilInterrupted(output, () => server.close());
   announceWsServer(output, 'ws-echo', server, opts);
   logWsEchoServer(server, output, { quiet: opts.quiet });
 
-  await untilInterrupted(output, () => server.close());
+  await stopped;
   const { connections, messages } = server.totals;
   output.event(`ws-echo server stopped · ${count(connections, 'connection')}, ${count(messages, 'message')} echoed`);
 }
