@@ -12,19 +12,14 @@
  */
 import { once, type EventEmitter } from 'node:events';
 import net from 'node:net';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { seededRandom } from '../../src/core/seeded-random.js';
 import { startEchoServer } from '../../src/tcp/echo-server.js';
 import { join, startServer, type ChatPeer } from '../tcp/chat-support.js';
+import { fuzzRun, gc } from './support.js';
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-const SEED = Number(process.env.NETLAB_FUZZ_SEED ?? 20_261_202);
-/** Fuzz connections in all, half to each server on average. */
-const INPUTS = Number(process.env.NETLAB_FUZZ_INPUTS ?? 600);
+/** INPUTS: fuzz connections in all, half to each server on average. */
+const { seed: SEED, inputs: INPUTS } = fuzzRun({ seed: 20_261_202, inputs: 600 });
 /** Connections open at once; the well-behaved clients send once per wave. */
 const WAVE = 8;
 /**

@@ -9,20 +9,16 @@
  * Reproduce a failure with its seed: NETLAB_FUZZ_SEED=<seed> npx vitest run test/robustness/fuzz-udp.test.ts
  */
 import dgram from 'node:dgram';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { seededRandom } from '../../src/core/seeded-random.js';
 import { joinDatagram } from '../../src/udp/chat-protocol.js';
 import { startUdpChatServer } from '../../src/udp/chat-server.js';
 import { MAX_DATAGRAM_BYTES } from '../../src/udp/udp-socket.js';
 import { echoServer, peer, waitUntil } from '../udp/udp-support.js';
+import { fuzzRun, gc } from './support.js';
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-const SEED = Number(process.env.NETLAB_FUZZ_SEED ?? 20_261_111);
-const INPUTS = 10_000;
+/** INPUTS: datagrams in all. */
+const { seed: SEED, inputs: INPUTS } = fuzzRun({ seed: 20_261_111, inputs: 10_000 });
 const SOURCE_PORTS = 24;
 /** A batch is waited for once it holds this many bytes or datagrams: far below a receive buffer. */
 const BATCH_BYTES = 96 * 1024;

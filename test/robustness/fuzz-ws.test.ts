@@ -27,8 +27,6 @@
 import { createHash } from 'node:crypto';
 import { once, type EventEmitter } from 'node:events';
 import net from 'node:net';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { seededRandom } from '../../src/core/seeded-random.js';
 import { MAX_MESSAGE_BYTES as CHAT_MAX_MESSAGE_BYTES, type WsChatServer } from '../../src/ws/chat-server.js';
@@ -40,13 +38,10 @@ import { acceptFor, parseResponseHead } from '../../src/ws/handshake.js';
 import { MAX_FRAGMENTS } from '../../src/ws/ws-listener.js';
 import { chatServer, joined } from '../ws/chat-support.js';
 import { echoServer, wsClient } from '../ws/ws-support.js';
+import { fuzzRun, gc } from './support.js';
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-const SEED = Number(process.env.NETLAB_FUZZ_SEED ?? 20_261_203);
-/** Fuzz connections in all, half to each server on average. */
-const INPUTS = Number(process.env.NETLAB_FUZZ_INPUTS ?? 600);
+/** INPUTS: fuzz connections in all, half to each server on average. */
+const { seed: SEED, inputs: INPUTS } = fuzzRun({ seed: 20_261_203, inputs: 600 });
 /** Connections open at once; the well-behaved clients send once per wave. */
 const WAVE = 8;
 /**

@@ -29,16 +29,12 @@ import type { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import net from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket, { type WebSocketServer } from 'ws';
 import { HANG_GUARD_MS, startServer, welcomed, type PeerOptions } from '../tcp/chat-support.js';
 import { ChatClient, chatServer, joinAgain } from '../ws/chat-support.js';
 import { waitUntil } from '../ws/ws-support.js';
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
+import { gc } from './support.js';
 
 const WAVES = 10;
 const PER_WAVE = 100;

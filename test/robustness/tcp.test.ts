@@ -10,8 +10,6 @@
  */
 import { once } from 'node:events';
 import net from 'node:net';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { Output } from '../../src/core/output.js';
 import { logChatServer } from '../../src/tcp/chat-log.js';
@@ -22,9 +20,7 @@ import { startEchoServer, type EchoCloseInfo, type EchoServer } from '../../src/
 import { connectRaw, startCli, type Spawned } from '../cli/run-cli.js';
 import { NO_THROTTLE, join, joinMany, serverSocketOf, startServer, welcomed, writeAndWaitForRead, type ChatPeer } from '../tcp/chat-support.js';
 import { TCP } from './cases.js';
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
+import { gc } from './support.js';
 
 /** Control characters that must never reach a terminal raw (what src/core/text-view.ts escapes). */
 const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;

@@ -4,8 +4,6 @@
  * binary. Test names are the list's own words (cases.ts).
  */
 import dgram from 'node:dgram';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { runCli, STACK_FRAME } from '../cli/run-cli.js';
 import { collectingOutput, echoServer, freeUdpPort, peer, recordDatagrams, waitUntil } from '../udp/udp-support.js';
@@ -15,9 +13,7 @@ import { startUdpChatServer, type UdpChatServer, type UdpChatServerOptions } fro
 import { logUdpEchoServer } from '../../src/udp/echo-log.js';
 import { openUdpClient } from '../../src/udp/udp-client.js';
 import { UDP } from './cases.js';
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
+import { gc } from './support.js';
 
 async function chatServer(options: Partial<UdpChatServerOptions> = {}): Promise<UdpChatServer> {
   const server = await startUdpChatServer({ host: '127.0.0.1', port: 0, ...options });
