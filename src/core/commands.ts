@@ -150,12 +150,37 @@ export function untilInterrupted(output: Output, stop: () => Promise<void>): Pro
   });
 }
 
+/** Ctrl+Cs that came after a client said it is connected and before its session started. */
+let held: { count: number; listener: () => void } | undefined;
+
+/**
+ * A client calls this just before it says it is connected. Until then a Ctrl+C takes the
+ * default action (nothing is pending); from then on it is kept for the session, which acts on
+ * it as soon as it starts, so a Ctrl+C the moment the line appears still leaves cleanly.
+ */
+export function holdClientInterrupts(): void {
+  if (held) return;
+  const waiting = { count: 0, listener: () => void waiting.count++ };
+  process.on('SIGINT', waiting.listener);
+  process.on('SIGTERM', waiting.listener);
+  held = waiting;
+}
+
 /**
  * A client's Ctrl+C: the first one leaves cleanly (`leave` flushes and closes), a second one
  * exits at once. The prompt reports a Ctrl+C typed at a terminal through `trigger`.
  */
 export function onClientInterrupt(leave: () => void): Interrupts {
-  return onInterrupt({ graceful: leave, force: () => exitForced() });
+  const interrupts = onInterrupt({ graceful: leave, force: () => exitForced() });
+  if (held) {
+    const { count, listener } = held;
+    held = undefined;
+    process.off('SIGINT', listener);
+    process.off('SIGTERM', listener);
+    // After the session has finished starting: it calls this before its prompt exists.
+    for (let i = 0; i < count; i++) setImmediate(interrupts.trigger);
+  }
+  return interrupts;
 }
 
 /**

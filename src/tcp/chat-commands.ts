@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { runClientSession } from '../core/client-session.js';
-import { addAddressOptions, announceReach, argParser, networkError, outputFor, showLiveCount, untilInterrupted } from '../core/commands.js';
+import { addAddressOptions, announceReach, argParser, holdClientInterrupts, networkError, outputFor, showLiveCount, untilInterrupted } from '../core/commands.js';
 import { count } from '../core/text-view.js';
 import { addTraceOptions, tracerFor, type TraceOptions } from '../core/trace.js';
 import { tcpTap } from './tcp-trace.js';
@@ -136,6 +136,7 @@ async function connectChat(opts: ConnectOptions, output: Output): Promise<void> 
   const client = await connectTcp({ host: opts.host, port: opts.port, tap: tcpTap(tracerFor(opts, output)) }).catch((err: unknown) => {
     throw networkError(err, ctx);
   });
+  holdClientInterrupts();
   output.note(`connected to ${client.remote} from ${client.local}; /quit or Ctrl+D leaves`);
   if (opts.name) await client.send(`/nick ${opts.name}\n`);
   await runClientSession(client, output, ctx, {

@@ -3,7 +3,7 @@
  * started, their events out as lines. The socket work is in echo-server.ts and tcp-client.ts.
  */
 import { Command, Option } from 'commander';
-import { addAddressOptions, announceReach, argParser, networkError, outputFor, untilInterrupted } from '../core/commands.js';
+import { addAddressOptions, announceReach, argParser, holdClientInterrupts, networkError, outputFor, untilInterrupted } from '../core/commands.js';
 import { addTraceOptions, tracerFor, type TraceOptions } from '../core/trace.js';
 import { tcpTap } from './tcp-trace.js';
 import { NetlabError, UsageError, formatAddress, type ErrorContext } from '../core/errors.js';
@@ -121,6 +121,7 @@ async function connectEcho(opts: ConnectOptions, output: Output): Promise<void> 
   const client = await connectTcp({ host: opts.host, port: opts.port, noDelay: !opts.delay, tap }).catch((err: unknown) => {
     throw networkError(err, ctx);
   });
+  holdClientInterrupts();
   output.note(`connected to ${client.remote} from ${client.local}; "exit" or Ctrl+D quits`);
   const echoed = new EchoWatch(client);
   const writer = new LineWriter(client, echoed, {

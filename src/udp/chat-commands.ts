@@ -4,7 +4,7 @@
  * the datagrams chat-protocol.ts.
  */
 import { Command, Option } from 'commander';
-import { addAddressOptions, announceReach, argParser, networkError, outputFor, showLiveCount, untilInterrupted } from '../core/commands.js';
+import { addAddressOptions, announceReach, argParser, holdClientInterrupts, networkError, outputFor, showLiveCount, untilInterrupted } from '../core/commands.js';
 import { count } from '../core/text-view.js';
 import { formatAddress } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
@@ -108,6 +108,7 @@ async function connectUdpChat(opts: ConnectOptions, output: Output): Promise<voi
   const client = await openUdpClient({ host: opts.host, port: opts.port, trace }).catch((err: unknown) => {
     throw networkError(err, { operation: 'connect', host: opts.host, port: opts.port, serveCommand });
   });
+  holdClientInterrupts();
   output.note(`chatting with ${client.remote} from port ${client.localPort}; /quit or Ctrl+D leaves`);
   await runUdpChatSession(client, output, { name: opts.name, serveCommand });
 }

@@ -4,7 +4,7 @@
  * session in send-session.ts, a ping in ping-session.ts.
  */
 import { Command, Option } from 'commander';
-import { addAddressOptions, announceReach, argParser, networkError, outputFor, untilInterrupted } from '../core/commands.js';
+import { addAddressOptions, announceReach, argParser, holdClientInterrupts, networkError, outputFor, untilInterrupted } from '../core/commands.js';
 import { UsageError, formatAddress } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
@@ -130,6 +130,7 @@ async function sendUdpEcho(opts: SendOptions, output: Output): Promise<void> {
       serveCommand,
     });
   }
+  holdClientInterrupts();
   output.note(`sending datagrams to ${client.remote} from port ${client.localPort}; "exit" or Ctrl+D quits`);
   await runSendSession(client, output, { timeoutMs: opts.timeout, burst: opts.burst, serveCommand });
 }

@@ -4,7 +4,7 @@
  * for a server that was there and went away.
  */
 import { Command, Option } from 'commander';
-import { argParser, networkError, outputFor } from '../core/commands.js';
+import { argParser, holdClientInterrupts, networkError, outputFor } from '../core/commands.js';
 import { UsageError } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
@@ -77,6 +77,7 @@ async function connectWsChat(url: string, opts: ConnectOptions, output: Output):
   }).catch((err: unknown) => {
     throw networkError(err, { operation: 'connect', host, port, serveCommand });
   });
+  holdClientInterrupts();
   output.note(`connected to ${url}; /help for commands, /quit leaves`);
   await runChatSession(client, output);
 }

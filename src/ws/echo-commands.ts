@@ -4,7 +4,7 @@
  * ws-client.ts with connect-session.ts; `netlab ws-handshake` is handshake-command.ts.
  */
 import { Command, Option } from 'commander';
-import { addAddressOptions, announceReach, argParser, networkError, outputFor, untilInterrupted } from '../core/commands.js';
+import { addAddressOptions, announceReach, argParser, holdClientInterrupts, networkError, outputFor, untilInterrupted } from '../core/commands.js';
 import { UsageError, formatAddress } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
@@ -120,6 +120,7 @@ async function connectWsEcho(url: string, opts: ConnectOptions, output: Output):
     },
   );
   const protocol = client.protocol ? `, subprotocol ${client.protocol}` : '';
+  holdClientInterrupts();
   output.note(`connected to ${url} (101 Switching Protocols${protocol}); Ctrl+D quits`);
   await runWsSession(client, output, { binary: opts.binary, serveCommand });
 }

@@ -18,6 +18,7 @@ import type { Command, Option } from 'commander';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { buildProgram, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main } from '../../src/cli.js';
 import { startEchoServer } from '../../src/tcp/echo-server.js';
+import { startUdpChatServer } from '../../src/udp/chat-server.js';
 import { echoServer as udpEchoServer } from '../udp/udp-support.js';
 import { echoServer as wsEchoServer } from '../ws/ws-support.js';
 import { chatServer as wsChatServer, joined } from '../ws/chat-support.js';
@@ -365,6 +366,41 @@ describe(CLI.clientEnds.when, () => {
     chatClient.kill('SIGINT');
     expect((await chatClient.waitForExit()).code).toBe(EXIT_OK);
     await reader.waitForLine(/left/);
+  });
+});
+
+describe('Ctrl+C the moment a client says it is connected', () => {
+  // The same race as the servers' on the client side: 15 of 20 tries ended by the signal.
+  it('regression: a Ctrl+C right after the connected line leaves cleanly, exit 0, for every client', async () => {
+    const tcpEcho = await startEchoServer({ host: '127.0.0.1', port: 0 });
+    onTestFinished(() => tcpEcho.close());
+    const tcpChat = await tcpChatServer();
+    const udpEcho = await udpEchoServer();
+    const udpChat = await startUdpChatServer({ host: '127.0.0.1', port: 0 });
+    onTestFinished(() => udpChat.close());
+    const wsEcho = await wsEchoServer();
+    const wsChat = await wsChatServer();
+    const clients = [
+      ['tcp-echo', 'connect', '--port', String(tcpEcho.port)],
+      ['tcp-chat', 'connect', '--port', String(tcpChat.port)],
+      ['udp-echo', 'send', '--port', String(udpEcho.port)],
+      ['udp-chat', 'connect', '--port', String(udpChat.port)],
+      ['ws-echo', 'connect', wsEcho.url],
+      ['ws-chat', 'connect', wsChat.url],
+    ].flatMap((args) => [args, args]);
+    const results = await Promise.all(
+      clients.map(async (args) => {
+        const client = startCli(args, { holdStdin: true });
+        await client.waitForStderr(/^(connected to|chatting with|sending datagrams to) .*\n/m);
+        client.kill('SIGINT');
+        return client.waitForExit();
+      }),
+    );
+    results.forEach((result, i) => {
+      const what = clients[i]!.slice(0, 2).join(' ');
+      expect(result.signal, what).toBeNull();
+      expect(result.code, `${what}\n${result.stderr}`).toBe(EXIT_OK);
+    });
   });
 });
 
