@@ -6,9 +6,11 @@
 import { Command, Option } from 'commander';
 import { addAddressOptions, argParser, networkError, outputFor, showLiveCount, untilInterrupted } from '../core/commands.js';
 import { count } from '../core/text-view.js';
+import { NetlabError, UsageError } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
 import { logWsChatServer, wsChatTotals } from './chat-log.js';
+import { ClusterChatManager, PRESENCE_TIMEOUT_MS, RedisUnreachableError } from './chat-cluster.js';
 import { MAX_MESSAGE_BYTES, MAX_QUEUE_BYTES, RATE_LIMIT, startWsChatServer } from './chat-server.js';
 import { addWsListenerOptions, announceWsServer, wsListenerSettings, type WsServeOptions } from './echo-commands.js';
 import { connectCommand } from './chat-connect-command.js';
@@ -16,6 +18,8 @@ import { connectCommand } from './chat-connect-command.js';
 interface ServeOptions extends WsServeOptions {
   maxQueue: number;
   rate: number;
+  redis?: string;
+  redisTimeout: number;
 }
 
 export function wsChatCommand(): Command {
@@ -39,13 +43,25 @@ export function wsChatCommand(): Command {
         .argParser(argParser((v) => parseInteger('--rate', v, 1, 100_000))),
     )
     .addOption(new Option('--quiet', 'log connections, joins and leaves, not every message'))
+    .addOption(
+      new Option('--redis <url>', 'share rooms, users and history with other servers through this Redis (lesson 07), redis://HOST:PORT').argParser(
+        argParser(parseRedisUrl),
+      ),
+    )
+    .addOption(
+      new Option('--redis-timeout <seconds>', "with --redis: seconds a silent server's users stay listed, 1 to 300")
+        .default(PRESENCE_TIMEOUT_MS / 1000)
+        .argParser(argParser((v) => parseInteger('--redis-timeout', v, 1, 300))),
+    )
     .addHelpText(
       'after',
       `
 Examples:
   netlab ws-chat serve                        ws://127.0.0.1:${defaultPort('ws-chat')}/ws, page at http://127.0.0.1:${defaultPort('ws-chat')}/
   netlab ws-chat serve --lan --quiet          the whole classroom in one chat
-  netlab ws-chat serve --rate 2               see the rate limit at work`,
+  netlab ws-chat serve --rate 2               see the rate limit at work
+  netlab ws-chat serve --port 8001 --redis redis://127.0.0.1:6379
+  netlab ws-chat serve --port 8011 --redis redis://127.0.0.1:6379   a second server, one chat`,
     )
     .action((opts: ServeOptions, command: Command) => serveWsChat(opts, outputFor(command)));
 
@@ -61,12 +77,21 @@ async function serveWsChat(opts: ServeOptions, output: Output): Promise<void> {
     maxMessageBytes: opts.maxMessage,
     maxQueueBytes: opts.maxQueue * 1024,
     rate: { perSecond: opts.rate, burst: opts.rate * 2 },
+    ...(opts.redis === undefined ? {} : { redis: { url: opts.redis, timeoutMs: opts.redisTimeout * 1000 } }),
   }).catch((err: unknown) => {
+    if (err instanceof RedisUnreachableError) {
+      const port = new URL(err.url).port || '6379';
+      throw new NetlabError('NETLAB_ERR_REDIS', `${err.message}.`, `is redis-server running? Start one with \`redis-server --port ${port}\`, or leave out --redis for one server on its own`);
+    }
     throw networkError(err, { operation: 'listen', host: opts.host, port: opts.port });
   });
   // Before the listening line: see untilInterrupted.
   const stopped = untilInterrupted(output, () => server.close());
   announceWsServer(output, 'ws-chat', server, opts);
+  if (server.manager instanceof ClusterChatManager) {
+    const others = server.manager.groupSize - 1;
+    output.event(`sharing the chat through Redis at ${opts.redis} · ${others === 0 ? 'the first server of the group' : `${count(others, 'other server')} in the group`}`);
+  }
   logWsChatServer(server, output, { quiet: opts.quiet });
   const { manager } = server;
   const endCount = showLiveCount(
@@ -79,4 +104,19 @@ async function serveWsChat(opts: ServeOptions, output: Output): Promise<void> {
   await stopped;
   endCount();
   output.event(`ws-chat server stopped · ${wsChatTotals(server)}`);
+}
+
+/** `redis://127.0.0.1:6379`: what node-redis takes; anything else is a usage error. */
+export function parseRedisUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--redis must be a URL such as redis://127.0.0.1:6379, not ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new UsageError(`--redis must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379, not ${JSON.stringify(value)}`);
+  }
+  if (url.hostname === '') throw new UsageError(`--redis must name a host, as in redis://127.0.0.1:6379, not ${JSON.stringify(value)}`);
+  return value;
 }

@@ -45,7 +45,18 @@ export function logWsChatServer(server: WsChatServer, output: Output, options: W
   server.on('close', (conn, info) => output.peer(conn.remote, describeClose(info), tag));
   server.on('refused', (refusal) => output.peer(refusal.remote, `${refusal.what ?? 'handshake'} refused → ${refusal.status}: ${visible(refusal.reason)}`, tag));
   server.on('error', (err) => output.warn(`server error: ${err.message}`));
+  server.on('failure', (err) => output.warn(`server error: ${err.message}`));
+  // lesson 07: the Redis a group of servers shares.
+  server.on('redis', (state) => {
+    if (state.state === 'lost') output.warn(`lost Redis at ${state.url} (${state.reason}); reconnecting, and refusing messages until it is back`);
+    if (state.state === 'back') {
+      const lost = state.namesLost > 0 ? `; ${count(state.namesLost, 'name')} taken meanwhile by users of other servers` : '';
+      output.event(`Redis at ${state.url} is back; this server's users and rooms are in it again${lost}`, tag);
+    }
+    if (state.state === 'cleared') output.event(`${count(state.servers, 'server')} of the group stopped answering: ${state.servers === 1 ? 'its' : 'their'} users have left`, tag);
+  });
   if (options.quiet) return;
+  server.on('relayed', (what, deliveries) => output.peer('redis', `${what} → ${count(deliveries, 'connection')}`, tag));
   server.on('http', (remote, answer) => output.peer(remote, `${visible(answer.method)} ${visible(answer.target.slice(0, 60))} → ${answer.status}`, tag));
   server.on('message', (conn, line, deliveries) => {
     output.peer(conn.remote, `${line.room} · ${showLine(line)} → ${count(deliveries, 'connection')}`, tag);

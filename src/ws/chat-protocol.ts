@@ -70,7 +70,9 @@ export type ErrorCode =
   | 'join-first'
   | 'name-taken'
   | 'no-such-user'
-  | 'too-many-rooms';
+  | 'too-many-rooms'
+  /** lesson 07: the server cannot reach the Redis its group shares; send again later. */
+  | 'unavailable';
 
 export interface ProtocolError {
   code: ErrorCode;

@@ -26,6 +26,7 @@ import { Throttle } from '../core/throttle.js';
 import type { RateLimit } from '../core/token-bucket.js';
 import { bytes } from '../core/text-view.js';
 import { TurnBatch } from '../core/turn-batch.js';
+import { ClusterChatManager, type ClusterEvents, type ClusterOptions } from './chat-cluster.js';
 import { ChatManager, type ChatConnection, type WsChatEvents } from './chat-manager.js';
 import { encode, parseClientMessage } from './chat-protocol.js';
 import { watchConnectionEnd, type WsCloseInfo } from './connection-end.js';
@@ -46,6 +47,8 @@ export interface WsChatServerOptions extends Omit<WsListenerOptions, 'lab' | 'ma
   maxMessageBytes?: number;
   maxQueueBytes?: number;
   rate?: RateLimit;
+  /** Share the chat with other servers through this Redis (lesson 07); without it, one process. */
+  redis?: ClusterOptions;
 }
 
 /** One connection: what the manager needs, and what the server keeps beside it. */
@@ -53,7 +56,7 @@ export interface WsChatConnection extends ChatConnection {
   readonly peer: WsPeer;
 }
 
-export interface WsChatServerEvents extends WsChatEvents, WsLabServerEvents {
+export interface WsChatServerEvents extends WsChatEvents, ClusterEvents, WsLabServerEvents {
   connection: [peer: WsPeer];
   close: [conn: WsChatConnection, info: WsCloseInfo];
   /** The client sends faster than the rate limit; its messages are delayed. */
@@ -62,7 +65,8 @@ export interface WsChatServerEvents extends WsChatEvents, WsLabServerEvents {
 }
 
 export class WsChatServer extends WsLabServer<WsChatServerEvents> {
-  readonly manager: ChatManager;
+  /** Who is where: this process's own (chat-manager.ts), or a group's through Redis (chat-cluster.ts). */
+  readonly manager: ChatManager | ClusterChatManager;
   readonly totals = { connections: 0 };
   private readonly maxMessageBytes: number;
   private readonly maxQueueBytes: number;
@@ -72,22 +76,44 @@ export class WsChatServer extends WsLabServer<WsChatServerEvents> {
   /** The last payload sent and its frame: the next recipients of a broadcast get the same frame. */
   private lastPayload: Buffer | undefined;
   private lastFrame: Buffer = Buffer.alloc(0);
+  private closing: Promise<void> | undefined;
 
   private constructor(
     listener: WsListener,
     options: WsChatServerOptions,
+    cluster: ClusterChatManager | undefined,
   ) {
     super(listener);
     this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.maxQueueBytes = options.maxQueueBytes ?? MAX_QUEUE_BYTES;
     this.rate = options.rate ?? RATE_LIMIT;
-    this.manager = new ChatManager(this);
+    this.manager = cluster ?? new ChatManager(this);
     listener.on('connection', (ws, peer, socket) => this.serve(ws, peer, socket));
   }
 
+  /**
+   * Listens; with `redis`, joins the group first, so that no client comes before the chat can
+   * reach the others. Rejects with RedisUnreachableError when Redis does not answer.
+   */
   static async start(options: WsChatServerOptions): Promise<WsChatServer> {
-    const listener = await startWsListener({ ...options, lab: 'ws-chat', maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES });
-    return new WsChatServer(listener, options);
+    let server: WsChatServer | undefined;
+    // The cluster's events reach the server once it exists; it emits none before a client comes.
+    const events = { emit: (event: string, ...args: unknown[]) => server?.emit(event as 'relayed', ...(args as WsChatServerEvents['relayed'])) };
+    const cluster = options.redis === undefined ? undefined : await ClusterChatManager.start(options.redis, events);
+    try {
+      const listener = await startWsListener({ ...options, lab: 'ws-chat', maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES });
+      server = new WsChatServer(listener, options, cluster);
+      return server;
+    } catch (err) {
+      await cluster?.close();
+      throw err;
+    }
+  }
+
+  /** Closes every client with 1001, then (with Redis) leaves the group. Safe to call twice. */
+  override close(): Promise<void> {
+    this.closing ??= super.close().then(() => (this.manager instanceof ClusterChatManager ? this.manager.close() : undefined));
+    return this.closing;
   }
 
   private serve(ws: WebSocket, peer: WsPeer, socket: net.Socket): void {

@@ -1,0 +1,235 @@
+/**
+ * Lesson 07: ws-chat servers that share one chat through a real Redis (chat-cluster.ts). Every
+ * test runs two or three servers against a redis-server this file starts on a free loopback
+ * port (test/support/redis.ts); each test has a key prefix of its own, so they share one Redis
+ * without seeing each other. The tests that stop Redis, or a server, get a Redis of their own.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
+import type { ChatLine } from '../../src/ws/chat-protocol.js';
+import type { WsChatServer } from '../../src/ws/chat-server.js';
+import { freePort, runCli, startCli } from '../cli/run-cli.js';
+import { describeWithRedis, RedisProcess } from '../support/redis.js';
+import { chatServer, joined, type ChatClient } from './chat-support.js';
+
+const LISTENING = /^ws-chat server listening on 127\.0\.0\.1:(\d+) /m;
+
+describeWithRedis('ws-chat across servers, through Redis (lesson 07)', () => {
+  let redis: RedisProcess;
+  beforeAll(async () => {
+    redis = await RedisProcess.start();
+  });
+  afterAll(() => redis?.kill());
+
+  /** `count` servers of one group: the same Redis, the same prefix, 1 s timeout. */
+  async function group(count: number, url = redis.url, prefix = `test-${randomBytes(4).toString('hex')}:`): Promise<WsChatServer[]> {
+    const servers: WsChatServer[] = [];
+    for (let i = 0; i < count; i++) servers.push(await chatServer({ redis: { url, prefix, timeoutMs: 1000 } }));
+    return servers;
+  }
+
+  const lines = (client: ChatClient, from = 0) => client.messages.slice(from).filter((m): m is ChatLine => m.type === 'message');
+
+  it('lets clients of two servers chat as if on one: rooms, users, history', async () => {
+    const [one, two] = await group(2);
+    const alice = await joined(one!, { name: 'alice' });
+    const bob = await joined(two!, { name: 'bob' });
+    const carol = await joined(two!, { name: 'carol', room: 'games' });
+
+    await alice.waitFor((m) => m.type === 'notice' && m.text === 'bob joined lobby (2 here)');
+    expect(bob.all('users').at(-1)?.users).toEqual(['alice', 'bob']);
+
+    alice.send({ type: 'message', text: 'hello from one', id: 'm1' });
+    const own = await alice.waitFor((m) => m.type === 'message' && m.text === 'hello from one');
+    expect(own).toMatchObject({ from: 'alice', room: 'lobby', id: 'm1' });
+    const got = await bob.waitFor('message');
+    expect(got).toMatchObject({ from: 'alice', room: 'lobby', text: 'hello from one' });
+    expect(got).not.toHaveProperty('id');
+
+    // A newcomer on the other server gets the room's history, and the room's users.
+    const dave = await joined(two!, { name: 'dave' });
+    expect(dave.all('history')[0]?.messages.map((m) => m.text)).toEqual(['hello from one']);
+    expect(dave.all('users')[0]?.users).toEqual(['alice', 'bob', 'dave']);
+    expect(lines(carol)).toEqual([]);
+  });
+
+  it('shows every client of every server the same order, each sender in its own order', async () => {
+    const [one, two] = await group(2);
+    const clients = [await joined(one!, { name: 'a1' }), await joined(two!, { name: 'b1' }), await joined(one!, { name: 'a2' }), await joined(two!, { name: 'b2' })];
+    const perSender = 25;
+    for (let i = 0; i < perSender; i++) for (const client of clients) client.send({ type: 'message', text: `${client.name} ${i}` });
+    const total = perSender * clients.length;
+    for (const client of clients) await client.until(() => lines(client).length === total, `${total} lines`);
+
+    const order = lines(clients[0]!).map((m) => m.text);
+    for (const client of clients) expect(lines(client).map((m) => m.text)).toEqual(order);
+    for (const sender of clients) {
+      const own = order.filter((text) => text.startsWith(`${sender.name} `));
+      expect(own).toEqual(Array.from({ length: perSender }, (_, i) => `${sender.name} ${i}`));
+    }
+    // The history is the same order's last 20.
+    const late = await joined(two!, { name: 'late' });
+    expect(late.all('history')[0]?.messages.map((m) => m.text)).toEqual(order.slice(-20));
+  });
+
+  it('gives a client that joins during a flood its history and then every later line, none twice', async () => {
+    const [one, two] = await group(2);
+    const sender = await joined(one!, { name: 'sender' });
+    const count = 300;
+    for (let i = 0; i < count; i++) sender.send({ type: 'message', text: String(i) });
+    await sender.until(() => lines(sender).length >= 40, 'the flood under way');
+    const joiner = await joined(two!, { name: 'joiner' });
+    await joiner.until(() => lines(joiner).at(-1)?.text === String(count - 1), 'the last line');
+
+    const seen = [...joiner.all('history')[0]!.messages, ...lines(joiner)].map((m) => Number(m.text));
+    const first = seen[0]!;
+    expect(seen).toEqual(Array.from({ length: count - first }, (_, i) => first + i));
+  });
+
+  it('holds a name across servers, whatever its case, until its user’s last connection leaves', async () => {
+    const [one, two] = await group(2);
+    const alice = await joined(one!, { name: 'alice' });
+    const bob = await joined(two!, { name: 'bob' });
+
+    const impostor = await joined(two!, { name: 'ALICE' });
+    expect(impostor.all('error')[0]).toMatchObject({ code: 'name-taken', field: 'name' });
+
+    // Alice's second tab, on the other server: the same user, so nobody is told she joined.
+    const tab = await joined(two!, { token: alice.token });
+    expect(tab.name).toBe('alice');
+    expect(bob.all('users').length).toBe(1);
+    const mark = bob.mark();
+
+    alice.ws.close();
+    await alice.waitForClose();
+    bob.send({ type: 'users', id: 'u1' });
+    const users = await bob.waitFor((m) => m.type === 'users' && m.id === 'u1', mark);
+    expect(users).toMatchObject({ users: ['alice', 'bob'] });
+    expect(bob.messages.slice(mark).filter((m) => m.type === 'notice')).toEqual([]);
+
+    tab.ws.close();
+    await bob.waitFor((m) => m.type === 'notice' && m.text === 'alice left lobby (left) · 1 here', mark);
+    const newAlice = await joined(two!, { name: 'ALICE' });
+    expect(newAlice.name).toBe('ALICE');
+  });
+
+  it('sends private messages and renames across servers', async () => {
+    const [one, two, three] = await group(3);
+    const alice = await joined(one!, { name: 'alice' });
+    const bob = await joined(two!, { name: 'bob' });
+    const bobsTab = await joined(three!, { token: bob.token });
+
+    bob.send({ type: 'private', to: 'Alice', text: 'psst', id: 'p1' });
+    expect(await alice.waitFor('private')).toMatchObject({ from: 'bob', to: 'alice', text: 'psst' });
+    expect(await bob.waitFor('private')).toMatchObject({ id: 'p1', to: 'alice' });
+    expect(await bobsTab.waitFor('private')).toMatchObject({ from: 'bob', to: 'alice', text: 'psst' });
+
+    alice.send({ type: 'rename', name: 'alicia', id: 'r1' });
+    expect(await alice.waitFor((m) => m.type === 'notice' && m.id === 'r1')).toMatchObject({ text: 'alice is now alicia' });
+    await bob.waitFor((m) => m.type === 'notice' && m.presence?.event === 'rename');
+    bob.send({ type: 'users', id: 'u' });
+    expect(await bob.waitFor((m) => m.type === 'users' && m.id === 'u')).toMatchObject({ users: ['alicia', 'bob'] });
+
+    bob.send({ type: 'private', to: 'alice', text: 'still there?', id: 'p2' });
+    expect(await bob.waitFor((m) => m.type === 'error' && m.id === 'p2')).toMatchObject({ code: 'no-such-user' });
+    bob.send({ type: 'rename', name: 'ALICIA', id: 'r2' });
+    expect(await bob.waitFor((m) => m.type === 'error' && m.id === 'r2')).toMatchObject({ code: 'name-taken' });
+  });
+
+  it('gives guests names that are unique across the group', async () => {
+    const [one, two] = await group(2);
+    const guests = [await joined(one!), await joined(two!), await joined(one!), await joined(two!)];
+    const names = guests.map((g) => g.name);
+    expect(new Set(names).size).toBe(4);
+    for (const name of names) expect(name).toMatch(/^guest-\d+$/);
+  });
+
+  it('keeps the in-process chat as it was without --redis: another server is another chat', async () => {
+    const [withRedis] = await group(1);
+    const alone = await chatServer();
+    const a = await joined(withRedis!, { name: 'alice' });
+    const b = await joined(alone, { name: 'alice' });
+    expect(b.name).toBe('alice');
+    a.send({ type: 'message', text: 'only here' });
+    await a.waitFor('message');
+    expect(b.all('users')[0]?.users).toEqual(['alice']);
+    expect(lines(b)).toEqual([]);
+  });
+
+  it('takes the users of a server that stops answering out of the chat after the timeout', async () => {
+    const own = await RedisProcess.start();
+    onTestFinished(() => own.kill());
+    // A real process, so that it can really die: SIGKILL, no goodbye to Redis or its clients.
+    const doomed = startCli(['ws-chat', 'serve', '--port', '0', '--redis', own.url, '--redis-timeout', '1', '--quiet']);
+    const port = Number((await doomed.waitForStdout(LISTENING))[1]);
+    const [survivor] = await group(1, own.url, 'netlab:ws-chat:');
+    const alice = await joinedAt(port, 'alice');
+    const bob = await joined(survivor!, { name: 'bob' });
+    await alice.waitFor((m) => m.type === 'notice' && m.text === 'bob joined lobby (2 here)');
+
+    doomed.kill('SIGKILL');
+    await bob.waitFor((m) => m.type === 'notice' && m.text === 'alice left lobby (their server stopped answering) · 1 here');
+    const again = await joined(survivor!, { name: 'alice' });
+    expect(again.name).toBe('alice');
+    expect(again.all('users')[0]?.users).toEqual(['alice', 'bob']);
+
+    async function joinedAt(at: number, name: string): Promise<ChatClient> {
+      const fake = { url: `ws://127.0.0.1:${at}/ws` } as WsChatServer;
+      return joined(fake, { name });
+    }
+  });
+
+  it('survives a Redis restart: says so, refuses messages while it is away, then chats on', async () => {
+    const own = await RedisProcess.start();
+    onTestFinished(() => own.kill());
+    const server = startCli(['ws-chat', 'serve', '--port', '0', '--redis', own.url]);
+    const port = Number((await server.waitForStdout(LISTENING))[1]);
+    await server.waitForStdout(/sharing the chat through Redis at redis:\/\/127\.0\.0\.1:\d+ · the first server of the group\n/);
+    const [other] = await group(1, own.url, 'netlab:ws-chat:');
+    const alice = await joined({ url: `ws://127.0.0.1:${port}/ws` } as WsChatServer, { name: 'alice' });
+    const bob = await joined(other!, { name: 'bob' });
+
+    await own.kill();
+    await server.waitForStderr(/warning: lost Redis at redis:\/\/127\.0\.0\.1:\d+ \([^)]+\); reconnecting, and refusing messages until it is back\n/);
+    alice.send({ type: 'message', text: 'into the void', id: 'v' });
+    expect(await alice.waitFor((m) => m.type === 'error' && m.id === 'v')).toMatchObject({ code: 'unavailable' });
+
+    await own.restart();
+    await server.waitForStdout(/Redis at redis:\/\/127\.0\.0\.1:\d+ is back; this server's users and rooms are in it again\n/);
+    // Both servers have written their part again: the chat goes on, users and names intact.
+    const sent = async () => {
+      const mark = bob.mark();
+      alice.send({ type: 'message', text: 'back again', id: `b${mark}` });
+      const answer = await alice.waitFor((m) => (m.type === 'message' || m.type === 'error') && m.id === `b${mark}`);
+      return answer.type === 'message' ? bob.waitFor((m) => m.type === 'message' && m.text === 'back again', mark) : undefined;
+    };
+    // The other server may be a moment behind (its own reconnect): retry until it delivers.
+    let delivered = await sent();
+    for (let tries = 0; delivered === undefined && tries < 50; tries++) delivered = await sent();
+    expect(delivered).toMatchObject({ from: 'alice' });
+    bob.send({ type: 'users', id: 'u' });
+    const users = await bob.waitFor((m) => m.type === 'users' && m.id === 'u');
+    expect(users).toMatchObject({ users: ['alice', 'bob'] });
+    const impostor = await joined(other!, { name: 'Alice' });
+    expect(impostor.all('error')[0]).toMatchObject({ code: 'name-taken' });
+  });
+
+  it('says in one sentence, exit 1, when Redis cannot be reached at start', async () => {
+    const port = await freePort();
+    const result = await runCli(['ws-chat', 'serve', '--port', '0', '--redis', `redis://127.0.0.1:${port}`]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `error: cannot reach Redis at redis://127.0.0.1:${port} (connection refused).\n` +
+        `hint: is redis-server running? Start one with \`redis-server --port ${port}\`, or leave out --redis for one server on its own\n`,
+    );
+  });
+
+  it('refuses a --redis that is not a redis:// URL, exit 2', async () => {
+    for (const bad of ['127.0.0.1:6379', 'http://127.0.0.1:6379', 'redis://']) {
+      const result = await runCli(['ws-chat', 'serve', '--redis', bad]);
+      expect(result.code, bad).toBe(2);
+      expect(result.stderr, bad).toMatch(/--redis .*redis:\/\/127\.0\.0\.1:6379/);
+    }
+  });
+});
