@@ -5,7 +5,8 @@
  * they mean). `npm run bench` builds netlab first, then runs this.
  *
  *   node bench/run.js                 every benchmark, full run (about 8 min on 2 cores)
- *   node bench/run.js tcp-chat        only the named ones (tcp-echo, tcp-chat, udp-echo, ws-echo, ws-chat)
+ *   node bench/run.js tcp-chat        only the named ones (tcp-echo, tcp-chat, udp-echo, ws-echo, ws-chat,
+ *                                     ws-chat-redis)
  *   node bench/run.js --smoke         a tiny run (a few seconds): checks everything works (echoes
  *                                     verified byte for byte, every chat message delivered
  *                                     exactly once), the figures mean nothing
@@ -37,6 +38,7 @@ const BENCHMARKS = {
   'udp-echo': () => import('./udp-echo.js'),
   'ws-echo': () => import('./ws-echo.js'),
   'ws-chat': () => import('./ws-chat.js'),
+  'ws-chat-redis': () => import('./ws-chat-redis.js'),
 };
 
 const DEFAULT_ROUNDS = 7;

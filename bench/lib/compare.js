@@ -16,7 +16,9 @@
  * `args` is a `node` command line relative to the repository root, or another program's with
  * `command`; `available()` returns why the server must be left out of this run, if it must;
  * `context: true` marks a subject that is there to be looked at, not judged (socat beside the
- * floor): its ratios are reported, its targets not checked.
+ * floor): its ratios are reported, its targets not checked; `start(spec)`, when given, starts
+ * the server in place of startServer() and resolves to a handle of the same shape: for a
+ * server made of several processes (lib/redis-group.js: netlab servers sharing a Redis).
  *
  * - `target` bounds the ratio subject ÷ reference (at least, for higher-is-better; at most,
  *   for lower-is-better). `limit` bounds each server's own median instead, for a figure that
@@ -56,7 +58,7 @@ export async function runComparison(benchmark, options) {
   const servers = [];
   try {
     // Sequentially: two servers compiling their code at once would slow each other's start.
-    for (const spec of [benchmark.reference, ...subjects]) servers.push(await startServer({ ...spec, cwd }));
+    for (const spec of [benchmark.reference, ...subjects]) servers.push(await (spec.start ?? startServer)({ ...spec, cwd }));
     const [reference, ...rest] = servers;
     const figures = [];
     for (const figure of benchmark.figures) {

@@ -8,8 +8,9 @@
  * a pipe synchronously), and a reader that keeps up is what a terminal is. `stdout: 'file'`
  * sends it to a file instead, as `netlab … > log.txt` would: the other way a class keeps a log.
  *
- * A program that prints no listening line (socat) is given a free port in its arguments
- * (`{port}`) and counts as started once that port takes a connection.
+ * A program that prints no listening line (socat, redis-server) is given a free port in its
+ * arguments (`{port}`: the kernel's pick, or the spec's `port`) and counts as started once that
+ * port takes a connection.
  *
  * Leaves out: restarting a crashed server (a crash fails the benchmark, with its stderr),
  * and any host but 127.0.0.1.
@@ -78,14 +79,15 @@ export function onPath(program) {
  * Spawns the spec's program in `cwd` and resolves once the server listens. Rejects with the
  * server's stderr if it exits or is not listening within START_TIMEOUT_MS.
  *
- * @param spec `{ label, args, cwd, command?, nodeFlags?, stdout?: 'pipe' | 'file', ... }`:
- *   `node ...nodeFlags ...args` unless `command` names another program; every other field is
+ * @param spec `{ label, args, cwd, command?, nodeFlags?, stdout?: 'pipe' | 'file', port?, ... }`:
+ *   `node ...nodeFlags ...args` unless `command` names another program; `port` is the one put
+ *   in `{port}` when it must come from a range (a Redis, redis-process.js); every other field is
  *   kept as `server.spec`.
  * @returns `{ label, spec, host, port, pid, cpuMs(), stop() }`; `stop()` is safe to call twice.
  */
 export async function startServer(spec) {
   const { label, cwd, command, nodeFlags = [], stdout = 'pipe' } = spec;
-  const freePort = spec.args.some((arg) => arg.includes('{port}')) ? await pickFreePort() : undefined;
+  const freePort = spec.args.some((arg) => arg.includes('{port}')) ? (spec.port ?? (await pickFreePort())) : undefined;
   const args = spec.args.map((arg) => (freePort === undefined ? arg : arg.replaceAll('{port}', String(freePort))));
   const argv = command === undefined ? [process.execPath, [...nodeFlags, ...args]] : [command, args];
   // NO_COLOR: the log is the same bytes on every machine; colour codes are a few per line.

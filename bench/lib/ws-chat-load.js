@@ -225,11 +225,23 @@ function beginRun(room, verify) {
  * with the first thing that went wrong: a refusal, an error or notice that answers the load, a
  * connection the server closed. Close it with closeRoom(); until then it holds no timer, so an
  * idle room can wait between runs.
+ *
+ * `addresses` (`[{ host, port }, …]`, default the one `host` and `port`) spreads the room over
+ * several servers that share one chat (lesson 07): client i connects to `addresses[i % n]`, so
+ * with two servers the even clients are on one and the odd on the other, senders on both.
+ * `seatedOn: 'users'` waits for each client's `users` instead of its `joined`: netlab answers
+ * a join with `joined`, `history` and `users`, in that order, and a server with --redis sends
+ * `joined` before it has read the history from Redis, so a message another server publishes
+ * meanwhile reaches the client inside `history`, which the load does not count as a delivery.
+ * Once `users` has come, every message reaches it as a message of its own. (The floor sends
+ * `joined` only: the default.)
  */
-export async function openRoom({ host, port, size, roomOf = () => ROOM, path = WS_PATH }) {
+export async function openRoom({ host, port, size, roomOf = () => ROOM, path = WS_PATH, addresses = [{ host, port }], seatedOn = 'joined' }) {
   if (!Number.isInteger(size) || size < 1 || size > MAX_CLIENTS) throw new Error(`size must be 1 to ${MAX_CLIENTS}, not ${size}`);
+  if (seatedOn !== 'joined' && seatedOn !== 'users') throw new Error(`seatedOn must be 'joined' or 'users', not ${seatedOn}`);
   const serial = ++roomSerial;
   const room = {
+    seatedOn: LETTER[seatedOn],
     clients: [],
     epochMs: performance.now(),
     progressMs: performance.now(),
@@ -252,7 +264,7 @@ export async function openRoom({ host, port, size, roomOf = () => ROOM, path = W
     while (next < size) {
       const index = next++;
       const name = `b${serial}-${pad(index, SENDER_DIGITS)}`;
-      const client = openClient({ room, host, port, path, index, name, roomName: roomOf(index), readBuffer });
+      const client = openClient({ room, ...addresses[index % addresses.length], path, index, name, roomName: roomOf(index), readBuffer });
       room.clients[index] = client;
       await Promise.race([client.joined, room.failed]);
     }
@@ -425,13 +437,13 @@ function openClient({ room, host, port, path, index, name, roomName, readBuffer 
         }
         room.delivered++;
         room.onMessage?.(client, data, start, end, nowUs);
-      } else if (letter === LETTER.joined) {
+      } else if (letter === room.seatedOn) {
         resolveJoined(client);
       } else if (letter === LETTER.notice) {
         const at = data.indexOf(PRESENCE, start);
         // A notice about someone's join or leave is the room's news; any other answers the load.
         if (at === -1 || at >= end) return broken(`the server said ${data.toString('utf8', start, end)}`);
-      } else if (letter !== LETTER.history && letter !== LETTER.users) {
+      } else if (letter !== LETTER.joined && letter !== LETTER.history && letter !== LETTER.users) {
         return broken(`the server sent ${data.toString('utf8', start, Math.min(end, start + 300))}`);
       }
     } else if (opcode === OPCODE_PING) {

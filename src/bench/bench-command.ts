@@ -34,10 +34,10 @@ const HANGUP_EXIT_CODE = 129;
 /**
  * About how long a full run of each benchmark takes on two cores (7 rounds, warm-up and server
  * start included), in minutes, rounded from the run that BENCHMARKS.md reports (12.4 min for
- * all five on 2026-12-02). Approximate: a busy machine, more rounds or new figures make it
- * longer; update a benchmark's entry when its figures change.
+ * the first five on 2026-12-02; ws-chat-redis 80 s on 2026-12-03). Approximate: a busy machine,
+ * more rounds or new figures make it longer; update a benchmark's entry when its figures change.
  */
-const FULL_RUN_MINUTES: Record<string, number> = { 'tcp-echo': 2.5, 'tcp-chat': 2.5, 'udp-echo': 2, 'ws-echo': 3, 'ws-chat': 2 };
+const FULL_RUN_MINUTES: Record<string, number> = { 'tcp-echo': 2.5, 'tcp-chat': 2.5, 'udp-echo': 2, 'ws-echo': 3, 'ws-chat': 2, 'ws-chat-redis': 1.5 };
 
 
 /** Wider than this, a table's columns drift too far apart to read across. */
