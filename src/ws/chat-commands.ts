@@ -60,8 +60,10 @@ Examples:
   netlab ws-chat serve                        ws://127.0.0.1:${defaultPort('ws-chat')}/ws, page at http://127.0.0.1:${defaultPort('ws-chat')}/
   netlab ws-chat serve --lan --quiet          the whole classroom in one chat
   netlab ws-chat serve --rate 2               see the rate limit at work
-  netlab ws-chat serve --port 8001 --redis redis://127.0.0.1:6379
-  netlab ws-chat serve --port 8011 --redis redis://127.0.0.1:6379   a second server, one chat`,
+  netlab ws-chat serve --redis redis://127.0.0.1:6379
+                                    one chat, several servers (lesson 07)
+  netlab ws-chat serve --port 8011 --redis redis://127.0.0.1:6379
+                                    a second server of that chat`,
     )
     .action((opts: ServeOptions, command: Command) => serveWsChat(opts, outputFor(command)));
 
