@@ -16,9 +16,13 @@
  *   liveness    each server says it is alive every timeout/4; one that has not for `timeout`
  *               is cleared by the others: its users leave their rooms, its names are freed
  *
- * A client's messages are acted on one after another (each waits for Redis), so they are
- * answered in order, as on one server. While Redis is unreachable, a message is refused with
- * `unavailable` (never silently lost); when Redis is back, the server writes its part again.
+ * A client's messages are acted on one after another, each once Redis has answered the one
+ * before. Answers made here (a refusal) can still overtake the copy of an earlier message, which
+ * comes back through Redis. While Redis is unreachable, a message is refused with `unavailable`
+ * rather than silently lost (if Redis ran it but its answer was lost, it was delivered, and a
+ * client that sends it again doubles it); when Redis is back, the server writes its part again.
+ * Lines published while this server's subscriber is reconnecting do not reach its clients:
+ * Redis pub/sub keeps nothing for a subscriber that is away (lesson 07 says so).
  *
  * Leaves out: Redis Cluster and Sentinel (one Redis is the one point of failure, lesson 07 says
  * so); authentication beyond what a redis:// URL carries; MAX_ROOMS across the group (each
@@ -50,6 +54,8 @@ export const REDIS_PREFIX = 'netlab:ws-chat:';
 export const PRESENCE_TIMEOUT_MS = 10_000;
 /** How long the first connection to Redis may take before the server gives up. */
 export const CONNECT_TIMEOUT_MS = 3_000;
+/** How long a stopping server waits for Redis before it stops anyway. */
+const CLOSE_TIMEOUT_MS = 2_000;
 
 export interface ClusterOptions {
   /** `redis://127.0.0.1:6379` */
@@ -77,7 +83,7 @@ type Emitter = { emit<K extends keyof (WsChatEvents & ClusterEvents)>(event: K, 
 
 /** What one server publishes on the channel, and every server reads. */
 type GroupEvent =
-  | { kind: 'line'; server: string; room: string; line: ChatLine; conn?: number; id?: string }
+  | { kind: 'line'; server: string; room: string; line: ChatLine; seq?: number; conn?: number; id?: string }
   | { kind: 'presence'; server: string; room: string; event: 'join' | 'leave'; name: string; token: string; online: number; why?: string; conn?: number }
   | { kind: 'private'; server: string; to: string; from: string; message: Extract<ServerMessage, { type: 'private' }>; conn?: number; id?: string }
   | { kind: 'rename'; server: string; token: string; name: string; old: string; rooms: string[]; conn?: number; id?: string };
@@ -103,8 +109,10 @@ export class ClusterChatManager {
   private readonly byId = new Map<number, ChatConnection>();
   /** Each connection's work, one message after another. */
   private readonly queues = new Map<ChatConnection, Promise<void>>();
-  /** Lines for a connection that is being sent its history: held, then sent after it. */
-  private readonly joining = new Map<ChatConnection, ChatLine[]>();
+  /** What comes for a connection while it is being sent its history: held, then sent after it. */
+  private readonly joining = new Map<ChatConnection, Array<{ wire: Buffer; seq: number | undefined }>>();
+  /** The number of the last line of the history a connection was sent: older lines are not sent again. */
+  private readonly floors = new Map<ChatConnection, number>();
   private readonly prefix: string;
   private readonly timeoutMs: number;
   private beat: NodeJS.Timeout | undefined;
@@ -155,16 +163,19 @@ export class ClusterChatManager {
     };
     redis.on('error', remember);
     sub.on('error', remember);
+    const shown = withoutPassword(options.url);
     try {
-      await Promise.all([redis.connect(), sub.connect()]);
-    } catch {
-      await Promise.allSettled([redis.destroy(), sub.destroy()]);
-      throw new RedisUnreachableError(options.url, firstError);
+      // A peer that accepts but never answers would keep connect() waiting: give up in time.
+      await withDeadline(Promise.all([redis.connect(), sub.connect()]), CONNECT_TIMEOUT_MS, () => (firstError = 'no answer'));
+      started = true;
+      const manager = new ClusterChatManager(shown, redis, sub, options, events, now, newToken);
+      await manager.join();
+      return manager;
+    } catch (err) {
+      redis.destroy();
+      sub.destroy();
+      throw new RedisUnreachableError(shown, started ? describeRedisError(err) : firstError);
     }
-    started = true;
-    const manager = new ClusterChatManager(options.url, redis, sub, options, events, now, newToken);
-    await manager.join();
-    return manager;
   }
 
   /** How many servers the group had when this one joined, itself included. */
@@ -176,7 +187,9 @@ export class ClusterChatManager {
     const onError = (err: unknown) => this.lost(err);
     this.redis.on('error', onError);
     this.sub.on('error', onError);
+    // Back only when both are: a subscriber that reconnects alone (Redis dropped it) counts too.
     this.redis.on('ready', () => void this.back());
+    this.sub.on('ready', () => void this.back());
     await this.sub.subscribe(`${this.prefix}events`, (message) => this.receive(message));
     await this.heartbeat();
     this.serversAtStart = await this.redis.zCard(`${this.prefix}servers`);
@@ -210,13 +223,19 @@ export class ClusterChatManager {
       const user = conn.user;
       this.byId.delete(conn.id);
       this.joining.delete(conn);
+      this.floors.delete(conn);
       if (!user) return;
-      await this.leaveRoom(conn, why);
+      // This server's own state first, so that a Redis that fails here leaves no ghost behind:
+      // RESTORE writes back what is here, and frees what is not.
       user.connections.delete(conn);
-      conn.user = undefined;
       if (user.connections.size === 0) this.users.delete(user.token);
-      await this.script(lua.RELEASE, this.serverId, user.token, this.timeoutMs);
-    });
+      try {
+        await this.leaveRoom(conn, why, user);
+      } finally {
+        conn.user = undefined;
+        await this.script(lua.RELEASE, this.serverId, user.token);
+      }
+    }, {}, false);
     // Nothing more will come from it: forget its queue once it has run.
     void this.queues.get(conn)?.then(() => {
       if (!conn.user) this.queues.delete(conn);
@@ -228,16 +247,21 @@ export class ClusterChatManager {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.beat);
-    await Promise.allSettled([...this.queues.values()]);
-    await this.script(lua.LEAVE_GROUP, this.serverId).catch(() => {});
-    await Promise.allSettled([this.sub.close(), this.redis.close()]);
+    // A Redis that stopped answering must not keep the server from stopping.
+    const finished = (async () => {
+      await Promise.allSettled([...this.queues.values()]);
+      await this.script(lua.LEAVE_GROUP, this.serverId).catch(() => {});
+    })();
+    await withDeadline(finished, CLOSE_TIMEOUT_MS).catch(() => {});
+    this.redis.destroy();
+    this.sub.destroy();
   }
 
-  private queue(conn: ChatConnection, work: () => Promise<void>, id: { id?: string } = {}): void {
+  private queue(conn: ChatConnection, work: () => Promise<void>, id: { id?: string } = {}, answer = true): void {
     const before = this.queues.get(conn) ?? Promise.resolve();
     const next = before.then(work).catch((err: unknown) => {
-      if (this.up && !isRedisError(err)) this.events.emit('failure', err instanceof Error ? err : new Error(String(err)));
-      this.refuseNow(conn, { code: 'unavailable', text: 'the chat cannot reach its Redis just now; send it again in a moment', ...id });
+      if (!isRedisError(err)) this.events.emit('failure', err instanceof Error ? err : new Error(String(err)));
+      if (answer) this.refuseNow(conn, { code: 'unavailable', text: 'the chat cannot reach its Redis just now; send it again in a moment', ...id });
     });
     this.queues.set(conn, next);
   }
@@ -269,16 +293,16 @@ export class ClusterChatManager {
   private async joinRoom(conn: ChatConnection, message: Extract<ClientMessage, { type: 'join' }>): Promise<void> {
     const id = ids(message);
     let user = conn.user;
-    const room = this.roomFor(message.room ?? DEFAULT_ROOM);
+    const wanted = message.room ?? DEFAULT_ROOM;
     if (user) {
       if (message.name !== undefined && nameKey(message.name) !== nameKey(user.name)) {
         return this.refuseNow(conn, { code: 'bad-field', field: 'name', text: `you are ${user.name} here; "rename" changes your name`, ...id });
       }
-      if (!room) return this.refuseTooManyRooms(conn, id);
-      if (room !== conn.room) await this.leaveRoom(conn, `went to ${room.name}`);
-      return this.enterRoom(conn, user, room, id);
+      if (!this.roomAvailable(wanted)) return this.refuseTooManyRooms(conn, id);
+      if (conn.room && roomKey(conn.room.name) !== roomKey(wanted)) await this.leaveRoom(conn, `went to ${wanted}`, user);
+      return this.enterRoom(conn, user, wanted, id);
     }
-    if (!room) return this.refuseTooManyRooms(conn, id);
+    if (!this.roomAvailable(wanted)) return this.refuseTooManyRooms(conn, id);
     // As on one server: a known token (another tab, a reconnect, on any server of the group)
     // is its user, under the user's name now.
     const known = message.token === undefined ? undefined : ((await this.redis.hGet(`${this.prefix}names`, message.token)) ?? undefined);
@@ -291,12 +315,14 @@ export class ClusterChatManager {
     }
     for (let tries = 0; ; tries++) {
       const guest = name === undefined;
-      const wanted = name ?? `guest-${await this.redis.incr(`${this.prefix}guests`)}`;
-      if ((await this.script(lua.CLAIM, this.serverId, token, nameKey(wanted), wanted)) === 1) {
-        name = wanted;
+      const asked = name ?? `guest-${await this.redis.incr(`${this.prefix}guests`)}`;
+      // The name the user holds now, if it holds one already (renamed meanwhile, in another tab).
+      const held = (await this.script(lua.CLAIM, this.serverId, token, nameKey(asked), asked)) as string | null;
+      if (held !== null) {
+        name = held;
         break;
       }
-      if (!guest || tries >= 20) return this.refuseNow(conn, { code: 'name-taken', field: 'name', text: `"${wanted}" is taken; choose another name`, ...id });
+      if (!guest || tries >= 20) return this.refuseNow(conn, { code: 'name-taken', field: 'name', text: `"${asked}" is taken; choose another name`, ...id });
     }
     user = this.users.get(token) ?? { name, token, connections: new Set() };
     user.name = name;
@@ -304,51 +330,86 @@ export class ClusterChatManager {
     user.connections.add(conn);
     conn.user = user;
     this.byId.set(conn.id, conn);
-    return this.enterRoom(conn, user, room, id);
+    return this.enterRoom(conn, user, wanted, id);
   }
 
-  private async enterRoom(conn: ChatConnection, user: User, room: Room, id: { id?: string }): Promise<void> {
-    const key = roomKey(room.name);
-    if (conn.room !== room) {
-      conn.room = room;
-      // Lines for this room from now on are held until the history is sent (see below).
-      this.joining.set(conn, []);
-      room.connections = [...room.connections, conn];
-      const here = room.users.get(user.token) ?? 0;
-      room.users.set(user.token, here + 1);
-      this.totals.joined++;
-      const event: GroupEvent = { kind: 'presence', server: this.serverId, room: key, event: 'join', name: user.name, token: user.token, online: 0, conn: conn.id };
-      const online = Number(await this.script(lua.ENTER, this.serverId, key, user.token, this.timeoutMs, JSON.stringify(event)));
-      this.events.emit('join', conn, room.name, online, here + 1);
+  private async enterRoom(conn: ChatConnection, user: User, name: string, id: { id?: string }): Promise<void> {
+    const key = roomKey(name);
+    // Looked up (or made) now, not before the awaits of the join: the room may have emptied.
+    const room = this.roomFor(name);
+    if (!room) return this.refuseTooManyRooms(conn, id);
+    const entering = conn.room !== room;
+    // Everything for this connection is held until its history is sent (see below).
+    this.joining.set(conn, []);
+    this.floors.delete(conn);
+    let history: HistoryEntry[];
+    try {
+      if (entering) {
+        conn.room = room;
+        room.connections = [...room.connections, conn];
+        const here = room.users.get(user.token) ?? 0;
+        room.users.set(user.token, here + 1);
+        const event: GroupEvent = { kind: 'presence', server: this.serverId, room: key, event: 'join', name: user.name, token: user.token, online: 0, conn: conn.id };
+        const online = Number(await this.script(lua.ENTER, this.serverId, key, user.token, JSON.stringify(event)));
+        this.totals.joined++;
+        this.events.emit('join', conn, room.name, online, here + 1);
+      }
+      // `joined` only once the history is read: then a line is in the history if Redis published
+      // it before `joined`, and comes on its own after it if not.
+      history = (await this.redis.lRange(`${this.prefix}history:${key}`, 0, -1)).flatMap(parseEntry);
+    } catch (err) {
+      this.joining.delete(conn);
+      if (entering && conn.room === room) this.dropFromRoom(conn, user, room);
+      throw err;
     }
-    // `joined` only once the history is read: then a line is in the history if Redis published
-    // it before `joined`, and comes on its own after it if not.
-    const history = (await this.redis.lRange(`${this.prefix}history:${key}`, 0, -1)).flatMap(parseLine);
-    conn.send(encode({ type: 'joined', name: user.name, room: room.name, token: user.token, ...id }));
-    conn.send(encode({ type: 'history', room: room.name, messages: history }));
-    // The lines that came while the history was read, less those already in it.
     const held = this.joining.get(conn) ?? [];
     this.joining.delete(conn);
-    const seen = new Set(history.map((line) => JSON.stringify(line)));
-    for (const line of held) if (!seen.has(JSON.stringify(line))) conn.send(encode(line));
+    conn.send(encode({ type: 'joined', name: user.name, room: room.name, token: user.token, ...id }));
+    conn.send(encode({ type: 'history', room: room.name, messages: history.map((entry) => entry.line) }));
+    // Lines carry Redis's number for the room: what the history has is not sent again, whether
+    // it was held meanwhile or comes from Redis later.
+    const floor = history.at(-1)?.seq ?? 0;
+    for (const item of held) if (item.seq === undefined || item.seq > floor) conn.send(item.wire);
+    this.floors.set(conn, floor);
     conn.send(encode({ type: 'users', room: room.name, users: await this.usersIn(room) }));
   }
 
-  private async leaveRoom(conn: ChatConnection, why: string): Promise<void> {
-    const room = conn.room;
-    const user = conn.user;
-    if (!room || !user) return;
+  /** Sends to a connection, or holds it while the connection is being sent its history. */
+  private sendTo(conn: ChatConnection, wire: Buffer, seq?: number): boolean {
+    const held = this.joining.get(conn);
+    if (held) {
+      held.push({ wire, seq });
+      return true;
+    }
+    const floor = this.floors.get(conn);
+    if (seq !== undefined && floor !== undefined) {
+      if (seq <= floor) return false;
+      this.floors.delete(conn);
+    }
+    return conn.send(wire);
+  }
+
+  /** Takes a connection out of its room here (not in Redis). */
+  private dropFromRoom(conn: ChatConnection, user: User, room: Room): number {
     conn.room = undefined;
     this.joining.delete(conn);
+    this.floors.delete(conn);
     room.connections = room.connections.filter((c) => c !== conn);
     const here = (room.users.get(user.token) ?? 1) - 1;
     if (here > 0) room.users.set(user.token, here);
     else room.users.delete(user.token);
     if (room.connections.length === 0) this.rooms.delete(roomKey(room.name));
+    return Math.max(here, 0);
+  }
+
+  private async leaveRoom(conn: ChatConnection, why: string, user: User): Promise<void> {
+    const room = conn.room;
+    if (!room) return;
+    const here = this.dropFromRoom(conn, user, room);
     const key = roomKey(room.name);
     const event: GroupEvent = { kind: 'presence', server: this.serverId, room: key, event: 'leave', name: user.name, token: user.token, online: 0, why, conn: conn.id };
-    const online = Number(await this.script(lua.LEAVE, this.serverId, key, user.token, this.timeoutMs, JSON.stringify(event)));
-    this.events.emit('leave', conn, room.name, online, why, Math.max(here, 0));
+    const online = Number(await this.script(lua.LEAVE, this.serverId, key, user.token, JSON.stringify(event)));
+    this.events.emit('leave', conn, room.name, online, why, here);
   }
 
   private async say(conn: ChatConnection, user: User, room: Room, message: Extract<ClientMessage, { type: 'message' }>): Promise<void> {
@@ -375,18 +436,26 @@ export class ClusterChatManager {
     const problem = nameProblem(name, () => false);
     if (problem) return this.refuseNow(conn, { code: 'bad-field', field: 'name', text: `${problem}; you are still ${user.name}`, ...id });
     const event: GroupEvent = { kind: 'rename', server: this.serverId, token: user.token, name, old: user.name, rooms: [], conn: conn.id, ...id };
-    const done = await this.script(lua.RENAME, user.token, nameKey(name), name, this.timeoutMs, JSON.stringify(event));
+    const done = await this.script(lua.RENAME, user.token, nameKey(name), name, JSON.stringify(event));
     if (done !== 1) return this.refuseNow(conn, { code: 'name-taken', field: 'name', text: `"${name}" is taken; you are still ${user.name}`, ...id });
+    // At once, so that this connection's next message already goes out under the new name.
+    user.name = name;
   }
 
   /** One event from the channel, acted on for this server's own connections. */
   private receive(message: string): void {
-    let event: GroupEvent;
+    // Anything can be published on a channel: what is not an event of this design is dropped,
+    // and a mistake in acting on one is said, never thrown into the Redis client.
+    const event = parseEvent(message);
+    if (!event) return;
     try {
-      event = JSON.parse(message) as GroupEvent;
-    } catch {
-      return; // not ours: someone else publishing on the channel
+      this.actOn(event);
+    } catch (err) {
+      this.events.emit('failure', err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  private actOn(event: GroupEvent): void {
     const origin = event.server === this.serverId ? this.byId.get(event.conn ?? -1) : undefined;
     switch (event.kind) {
       case 'line':
@@ -406,9 +475,7 @@ export class ClusterChatManager {
     if (room) {
       const wire = encode(event.line);
       for (const conn of room.connections) {
-        const held = this.joining.get(conn);
-        if (held) held.push(event.line);
-        else if (conn.send(conn === origin && event.id !== undefined ? encode({ ...event.line, id: event.id }) : wire)) deliveries++;
+        if (this.sendTo(conn, conn === origin && event.id !== undefined ? encode({ ...event.line, id: event.id }) : wire, event.seq)) deliveries++;
       }
     }
     this.totals.deliveries += deliveries;
@@ -426,17 +493,17 @@ export class ClusterChatManager {
         : `${event.name} left ${room.name} (${event.why ?? 'left'}) · ${event.online} here`;
     const wire = encode({ type: 'notice', room: room.name, text, presence });
     let deliveries = 0;
-    for (const conn of room.connections) if (conn !== origin && conn.send(wire)) deliveries++;
+    for (const conn of room.connections) if (conn !== origin && this.sendTo(conn, wire)) deliveries++;
     if (event.server !== this.serverId) this.events.emit('relayed', text, deliveries);
   }
 
   private deliverPrivate(event: Extract<GroupEvent, { kind: 'private' }>, origin: ChatConnection | undefined): void {
     const wire = encode(event.message);
     let deliveries = 0;
-    for (const conn of this.users.get(event.to)?.connections ?? []) if (conn.send(wire)) deliveries++;
+    for (const conn of this.users.get(event.to)?.connections ?? []) if (this.sendTo(conn, wire)) deliveries++;
     // The sender's other tabs see what it sent; the sending connection gets its id back.
     const own = event.id === undefined ? wire : encode({ ...event.message, id: event.id });
-    for (const conn of this.users.get(event.from)?.connections ?? []) conn.send(conn === origin ? own : wire);
+    for (const conn of this.users.get(event.from)?.connections ?? []) this.sendTo(conn, conn === origin ? own : wire);
     if (origin) this.events.emit('private', origin, event.message.to, deliveries);
     else if (deliveries > 0) this.events.emit('relayed', `${event.message.from} → ${event.message.to}: a private message`, deliveries);
   }
@@ -450,17 +517,22 @@ export class ClusterChatManager {
       const room = this.rooms.get(key);
       if (!room) continue;
       const wire = encode({ type: 'notice', room: room.name, text, presence });
-      for (const conn of room.connections) if (conn !== origin) conn.send(wire);
+      for (const conn of room.connections) if (conn !== origin) this.sendTo(conn, wire);
     }
     if (origin) {
-      origin.send(encode({ type: 'notice', room: origin.room?.name, text, presence, ...(event.id === undefined ? {} : { id: event.id }) }));
+      this.sendTo(origin, encode({ type: 'notice', room: origin.room?.name, text, presence, ...(event.id === undefined ? {} : { id: event.id }) }));
       this.events.emit('rename', origin, event.old);
     } else if (event.server !== this.serverId && user) this.events.emit('relayed', text, user.connections.size);
   }
 
   private async usersIn(room: Room): Promise<string[]> {
-    const names = (await this.script(lua.USERS, roomKey(room.name), this.timeoutMs)) as string[];
+    const names = (await this.script(lua.USERS, roomKey(room.name))) as string[];
     return names.sort((a, b) => a.localeCompare(b));
+  }
+
+  /** Whether a connection may enter the room called `name` here (it exists, or one more may). */
+  private roomAvailable(name: string): boolean {
+    return this.rooms.has(roomKey(name)) || this.rooms.size < MAX_ROOMS;
   }
 
   /** The room called `name` here, made if it is new; undefined when MAX_ROOMS are in use. */
@@ -480,7 +552,7 @@ export class ClusterChatManager {
 
   /** Says this server is alive, clears dead ones, and writes its part again if Redis forgot it. */
   private async heartbeat(): Promise<void> {
-    if (this.closed || !this.up) return;
+    if (this.closed) return;
     try {
       const [known, cleared] = (await this.script(lua.BEAT, this.serverId, this.timeoutMs)) as [number, number];
       if (known === 0 && this.users.size > 0) await this.restore();
@@ -497,7 +569,7 @@ export class ClusterChatManager {
   }
 
   private async back(): Promise<void> {
-    if (this.up || this.closed) return;
+    if (this.up || this.closed || !this.redis.isReady || !this.sub.isReady) return;
     this.up = true;
     const namesLost = await this.restore().catch(() => 0);
     this.events.emit('redis', { state: 'back', url: this.url, namesLost });
@@ -534,14 +606,71 @@ function shaOf(source: string): string {
   return sha;
 }
 
+/** A line of a room's history as kept in Redis: Redis's number for it, and the line. */
+interface HistoryEntry {
+  seq: number;
+  line: ChatLine;
+}
+
 /** A history entry from Redis, or nothing if it is not one. */
-function parseLine(json: string): ChatLine[] {
+function parseEntry(json: string): HistoryEntry[] {
   try {
-    const line = JSON.parse(json) as ChatLine;
-    return line?.type === 'message' ? [line] : [];
+    const entry = JSON.parse(json) as HistoryEntry;
+    return typeof entry?.seq === 'number' && entry.line?.type === 'message' ? [entry] : [];
   } catch {
     return [];
   }
+}
+
+const isText = (value: unknown): value is string => typeof value === 'string';
+
+/** An event of this design from the channel, or undefined for anything else published there. */
+function parseEvent(message: string): GroupEvent | undefined {
+  let event: GroupEvent;
+  try {
+    event = JSON.parse(message) as GroupEvent;
+  } catch {
+    return undefined;
+  }
+  if (typeof event !== 'object' || event === null || !isText(event.server)) return undefined;
+  switch (event.kind) {
+    case 'line':
+      return isText(event.room) && event.line?.type === 'message' && isText(event.line.room) && isText(event.line.from) && isText(event.line.text) ? event : undefined;
+    case 'presence':
+      return isText(event.room) && isText(event.name) && (event.event === 'join' || event.event === 'leave') ? event : undefined;
+    case 'private':
+      return isText(event.to) && isText(event.from) && event.message?.type === 'private' && isText(event.message.to) ? event : undefined;
+    case 'rename':
+      // Lua's cjson writes an empty list as {}: no rooms.
+      if (!Array.isArray(event.rooms)) event.rooms = [];
+      return isText(event.token) && isText(event.name) && isText(event.old) && event.rooms.every(isText) ? event : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** `redis://:***@host:6379`: a URL as it may be shown on a projector. */
+export function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === '') return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** `promise`, or a rejection after `ms` (calling `onTimeout` first). */
+function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout?: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout?.();
+      reject(new Error(`no answer within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 function ids(message: { id?: string }): { id?: string } {

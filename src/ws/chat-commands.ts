@@ -10,7 +10,7 @@ import { NetlabError, UsageError } from '../core/errors.js';
 import { defaultPort, parseInteger } from '../core/options.js';
 import type { Output } from '../core/output.js';
 import { logWsChatServer, wsChatTotals } from './chat-log.js';
-import { ClusterChatManager, PRESENCE_TIMEOUT_MS, RedisUnreachableError } from './chat-cluster.js';
+import { ClusterChatManager, PRESENCE_TIMEOUT_MS, RedisUnreachableError, withoutPassword } from './chat-cluster.js';
 import { MAX_MESSAGE_BYTES, MAX_QUEUE_BYTES, RATE_LIMIT, startWsChatServer } from './chat-server.js';
 import { addWsListenerOptions, announceWsServer, wsListenerSettings, type WsServeOptions } from './echo-commands.js';
 import { connectCommand } from './chat-connect-command.js';
@@ -92,7 +92,7 @@ async function serveWsChat(opts: ServeOptions, output: Output): Promise<void> {
   announceWsServer(output, 'ws-chat', server, opts);
   if (server.manager instanceof ClusterChatManager) {
     const others = server.manager.groupSize - 1;
-    output.event(`sharing the chat through Redis at ${opts.redis} · ${others === 0 ? 'the first server of the group' : `${count(others, 'other server')} in the group`}`);
+    output.event(`sharing the chat through Redis at ${withoutPassword(opts.redis ?? '')} · ${others === 0 ? 'the first server of the group' : `${count(others, 'other server')} in the group`}`);
   }
   logWsChatServer(server, output, { quiet: opts.quiet });
   const { manager } = server;

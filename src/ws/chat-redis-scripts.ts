@@ -6,19 +6,21 @@
  *
  * Keys, all under one prefix (`netlab:ws-chat:` unless a test picks another):
  *
- *   servers          ZSET  server id → when it last said it was alive (ms, Redis's clock)
+ *   servers          ZSET  server id → until when it counts as alive (ms, Redis's clock)
  *   here:<server>    HASH  "<room key>\n<token>" → that user's connections in that room there
  *   users:<server>   HASH  token → that user's connections on that server
  *   owners           HASH  name key → token: who holds a name, across every server
  *   names            HASH  token → the name as its user writes it ("Alice")
  *   claims           HASH  token → the name key it holds ("alice"), to free it by token
- *   history:<room>   LIST  the room's last messages as JSON, oldest first
+ *   history:<room>   LIST  the room's last messages, oldest first: {"seq":N,"line":{…}}
+ *   seq:<room>       the room's last message number: every server and every history agree on it
  *   guests           a counter for guest-N names
  *   events           the pub/sub channel every server publishes to and reads from
  *
- * A server that stops calling BEAT is *dead* once `timeout` ms have passed: every other
- * server's next BEAT removes its `here` and `users`, tells its rooms who left with it, and
- * frees the names nobody else holds. Whichever server's BEAT gets there first does it, once.
+ * Each BEAT says how long its server counts as alive: its own --redis-timeout from now, so
+ * servers with different timeouts judge each other by the sender's. One whose time is up is
+ * *dead*: the next BEAT of any server removes its `here` and `users`, tells its rooms who left
+ * with it, and frees the names nobody else holds. Whichever BEAT gets there first does it, once.
  *
  * The scripts find their keys from the prefix (ARGV[1]) rather than from KEYS, which is fine
  * on one Redis and would not be on a Redis Cluster (keys on different shards).
@@ -31,8 +33,8 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function live(timeout)
-  return redis.call('ZRANGEBYSCORE', p .. 'servers', now_ms() - timeout, '+inf')
+local function live()
+  return redis.call('ZRANGEBYSCORE', p .. 'servers', now_ms(), '+inf')
 end
 -- The tokens in room \`room\` on the servers \`servers\`, as a set.
 local function in_room(servers, room)
@@ -70,41 +72,47 @@ function script(body: string): string {
 }
 
 /**
- * CLAIM(prefix, server, token, name key, name) → 1, or 0 when another user holds the name.
- * One more connection of `token` on `server`, under `name`.
+ * CLAIM(prefix, server, token, name key, name) → the name the connection's user goes by, or
+ * nil when another user holds `name`. One more connection of `token` on `server`: under the
+ * name the user holds already (another tab renamed it meanwhile), or else under `name`.
  */
 export const CLAIM = script(`
 local server, token, key, name = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local current = redis.call('HGET', p .. 'names', token)
+if current and redis.call('HEXISTS', p .. 'claims', token) == 1 then
+  redis.call('HINCRBY', p .. 'users:' .. server, token, 1)
+  return current
+end
 local owner = redis.call('HGET', p .. 'owners', key)
-if owner and owner ~= token then return 0 end
+if owner and owner ~= token then return nil end
 redis.call('HSET', p .. 'owners', key, token)
 redis.call('HSET', p .. 'names', token, name)
 redis.call('HSET', p .. 'claims', token, key)
 redis.call('HINCRBY', p .. 'users:' .. server, token, 1)
-return 1
+return name
 `);
 
 /**
- * RELEASE(prefix, server, token, timeout) → 1 when the user's name is free now.
+ * RELEASE(prefix, server, token) → 1 when the user's name is free now.
  * One connection of `token` on `server` fewer; its name goes with its last connection anywhere.
  */
 export const RELEASE = script(`
-local server, token, timeout = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local server, token = ARGV[2], ARGV[3]
 if redis.call('HINCRBY', p .. 'users:' .. server, token, -1) > 0 then return 0 end
 redis.call('HDEL', p .. 'users:' .. server, token)
-if held(live(timeout), token, server) then return 0 end
+if held(live(), token, server) then return 0 end
 free_name(token)
 return 1
 `);
 
 /**
- * ENTER(prefix, server, room key, token, timeout, event) → how many users are in the room now.
+ * ENTER(prefix, server, room key, token, event) → how many users are in the room now.
  * One more connection of `token` in the room; when it is the user's first there on any
  * server, the join `event` (JSON) is published with `online` set to that count.
  */
 export const ENTER = script(`
-local server, room, token, timeout, event = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
-local servers = live(timeout)
+local server, room, token, event = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local servers = live()
 local before = in_room(servers, room)
 redis.call('HINCRBY', p .. 'here:' .. server, room .. '\\n' .. token, 1)
 local _, online = in_room(servers, room)
@@ -117,15 +125,15 @@ return online
 `);
 
 /**
- * LEAVE(prefix, server, room key, token, timeout, event) → how many users are in the room now.
+ * LEAVE(prefix, server, room key, token, event) → how many users are in the room now.
  * One connection of `token` fewer in the room; when it was the user's last there on any
  * server, the leave `event` is published with `online` set.
  */
 export const LEAVE = script(`
-local server, room, token, timeout, event = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local server, room, token, event = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local field = room .. '\\n' .. token
 if redis.call('HINCRBY', p .. 'here:' .. server, field, -1) <= 0 then redis.call('HDEL', p .. 'here:' .. server, field) end
-local tokens, online = in_room(live(timeout), room)
+local tokens, online = in_room(live(), room)
 if not tokens[token] then
   local e = cjson.decode(event)
   e.online = online
@@ -134,10 +142,10 @@ end
 return online
 `);
 
-/** USERS(prefix, room key, timeout) → the names of everyone in the room, on any live server. */
+/** USERS(prefix, room key) → the names of everyone in the room, on any live server. */
 export const USERS = script(`
-local room, timeout = ARGV[2], tonumber(ARGV[3])
-local tokens = in_room(live(timeout), room)
+local room = ARGV[2]
+local tokens = in_room(live(), room)
 local names = {}
 for token in pairs(tokens) do
   local name = redis.call('HGET', p .. 'names', token)
@@ -147,26 +155,29 @@ return names
 `);
 
 /**
- * SAY(prefix, room key, line, event, history length) → 1.
- * Keeps `line` in the room's history and publishes `event` in the same step, so that the
- * history and what every server delivers are in the one order Redis gave them.
+ * SAY(prefix, room key, line, event, history length) → the line's number in the room.
+ * Numbers the line, keeps it in the room's history and publishes `event` (with `seq` added) in
+ * the same step, so that the history and what every server delivers are in one order, Redis's.
+ * Needs no prelude: it is the script every message runs.
  */
-export const SAY = script(`
-local room, line, event, keep = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+export const SAY = `
+local p, room, line, event, keep = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local key = p .. 'history:' .. room
-redis.call('RPUSH', key, line)
+local seq = redis.call('INCR', p .. 'seq:' .. room)
+redis.call('RPUSH', key, '{"seq":' .. seq .. ',"line":' .. line .. '}')
 redis.call('LTRIM', key, -keep, -1)
 redis.call('EXPIRE', key, 86400)
-redis.call('PUBLISH', p .. 'events', event)
-return 1
-`);
+redis.call('EXPIRE', p .. 'seq:' .. room, 86400)
+redis.call('PUBLISH', p .. 'events', '{"seq":' .. seq .. ',' .. string.sub(event, 2))
+return seq
+`;
 
 /**
- * RENAME(prefix, token, new key, new name, timeout, event) → 1, or 0 when the name is taken.
+ * RENAME(prefix, token, new key, new name, event) → 1, or 0 when the name is taken.
  * Moves the user's name and publishes `event` with `rooms` set to every room it is in.
  */
 export const RENAME = script(`
-local token, key, name, timeout, event = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local token, key, name, event = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local owner = redis.call('HGET', p .. 'owners', key)
 if owner and owner ~= token then return 0 end
 local old = redis.call('HGET', p .. 'claims', token)
@@ -176,7 +187,7 @@ redis.call('HSET', p .. 'names', token, name)
 redis.call('HSET', p .. 'claims', token, key)
 local rooms, seen = {}, {}
 local suffix = '\\n' .. token
-for _, s in ipairs(live(timeout)) do
+for _, s in ipairs(live()) do
   local fields = redis.call('HGETALL', p .. 'here:' .. s)
   for i = 1, #fields, 2 do
     local f = fields[i]
@@ -187,7 +198,8 @@ for _, s in ipairs(live(timeout)) do
   end
 end
 local e = cjson.decode(event)
-e.rooms = rooms
+-- cjson writes an empty table as {}, not []: no rooms is said by leaving the field out.
+e.rooms = #rooms > 0 and rooms or nil
 redis.call('PUBLISH', p .. 'events', cjson.encode(e))
 return 1
 `);
@@ -203,11 +215,11 @@ export const BEAT = script(`
 local server, timeout = ARGV[2], tonumber(ARGV[3])
 local t = now_ms()
 local known = redis.call('ZSCORE', p .. 'servers', server) and 1 or 0
-redis.call('ZADD', p .. 'servers', t, server)
-local dead = redis.call('ZRANGEBYSCORE', p .. 'servers', '-inf', '(' .. (t - timeout))
+redis.call('ZADD', p .. 'servers', t + timeout, server)
+local dead = redis.call('ZRANGEBYSCORE', p .. 'servers', '-inf', '(' .. t)
 if #dead == 0 then return { known, 0 } end
 for _, d in ipairs(dead) do redis.call('ZREM', p .. 'servers', d) end
-local servers = live(timeout)
+local servers = live()
 for _, d in ipairs(dead) do
   local fields = redis.call('HGETALL', p .. 'here:' .. d)
   redis.call('DEL', p .. 'here:' .. d)
@@ -239,13 +251,13 @@ return { known, #dead }
  */
 export const RESTORE = script(`
 local server, timeout, users, here = ARGV[2], tonumber(ARGV[3]), cjson.decode(ARGV[4]), cjson.decode(ARGV[5])
-redis.call('ZADD', p .. 'servers', now_ms(), server)
+redis.call('ZADD', p .. 'servers', now_ms() + timeout, server)
 -- Users that left while Redis was away (it kept its data): their names are free now.
 local before = redis.call('HKEYS', p .. 'users:' .. server)
 redis.call('DEL', p .. 'users:' .. server, p .. 'here:' .. server)
 local still = {}
 for _, u in ipairs(users) do still[u[1]] = true end
-local servers = live(timeout)
+local servers = live()
 for _, token in ipairs(before) do
   if not still[token] and not held(servers, token, server) then free_name(token) end
 end
@@ -264,7 +276,7 @@ for _, h in ipairs(here) do redis.call('HSET', p .. 'here:' .. server, h[1], h[2
 return lost
 `);
 
-/** LEAVE_GROUP(prefix, server, timeout): a clean stop, so others need not wait for the timeout. */
+/** LEAVE_GROUP(prefix, server): a clean stop, so others need not wait for the timeout. */
 export const LEAVE_GROUP = script(`
 local server = ARGV[2]
 redis.call('ZREM', p .. 'servers', server)

@@ -5,12 +5,15 @@
  * without seeing each other. The tests that stop Redis, or a server, get a Redis of their own.
  */
 import { randomBytes } from 'node:crypto';
+import { createClient } from '@redis/client';
 import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import type { ChatLine } from '../../src/ws/chat-protocol.js';
+import { withoutPassword } from '../../src/ws/chat-cluster.js';
+import { MAX_ROOMS } from '../../src/ws/chat-manager.js';
 import type { WsChatServer } from '../../src/ws/chat-server.js';
 import { freePort, runCli, startCli } from '../cli/run-cli.js';
 import { describeWithRedis, RedisProcess } from '../support/redis.js';
-import { chatServer, joined, type ChatClient } from './chat-support.js';
+import { chatServer, joined, recordEvents, type ChatClient } from './chat-support.js';
 
 const LISTENING = /^ws-chat server listening on 127\.0\.0\.1:(\d+) /m;
 
@@ -186,6 +189,7 @@ describeWithRedis('ws-chat across servers, through Redis (lesson 07)', () => {
     const port = Number((await server.waitForStdout(LISTENING))[1]);
     await server.waitForStdout(/sharing the chat through Redis at redis:\/\/127\.0\.0\.1:\d+ · the first server of the group\n/);
     const [other] = await group(1, own.url, 'netlab:ws-chat:');
+    const otherState = recordEvents(other!, 'redis');
     const alice = await joined({ url: `ws://127.0.0.1:${port}/ws` } as WsChatServer, { name: 'alice' });
     const bob = await joined(other!, { name: 'bob' });
 
@@ -196,17 +200,10 @@ describeWithRedis('ws-chat across servers, through Redis (lesson 07)', () => {
 
     await own.restart();
     await server.waitForStdout(/Redis at redis:\/\/127\.0\.0\.1:\d+ is back; this server's users and rooms are in it again\n/);
-    // Both servers have written their part again: the chat goes on, users and names intact.
-    const sent = async () => {
-      const mark = bob.mark();
-      alice.send({ type: 'message', text: 'back again', id: `b${mark}` });
-      const answer = await alice.waitFor((m) => (m.type === 'message' || m.type === 'error') && m.id === `b${mark}`);
-      return answer.type === 'message' ? bob.waitFor((m) => m.type === 'message' && m.text === 'back again', mark) : undefined;
-    };
-    // The other server may be a moment behind (its own reconnect): retry until it delivers.
-    let delivered = await sent();
-    for (let tries = 0; delivered === undefined && tries < 50; tries++) delivered = await sent();
-    expect(delivered).toMatchObject({ from: 'alice' });
+    // Pub/sub keeps nothing for a subscriber that is away: wait until the other server is back too.
+    await otherState.until((state) => state.state === 'back', 'the other server back on Redis');
+    alice.send({ type: 'message', text: 'back again', id: 'b' });
+    expect(await bob.waitFor((m) => m.type === 'message' && m.text === 'back again')).toMatchObject({ from: 'alice' });
     bob.send({ type: 'users', id: 'u' });
     const users = await bob.waitFor((m) => m.type === 'users' && m.id === 'u');
     expect(users).toMatchObject({ users: ['alice', 'bob'] });
@@ -231,5 +228,73 @@ describeWithRedis('ws-chat across servers, through Redis (lesson 07)', () => {
       expect(result.code, bad).toBe(2);
       expect(result.stderr, bad).toMatch(/--redis .*redis:\/\/127\.0\.0\.1:6379/);
     }
+  });
+
+  it('drops what else is published on its channel, and keeps beating and chatting', async () => {
+    const prefix = `test-${randomBytes(4).toString('hex')}:`;
+    const [one, two] = await group(2, redis.url, prefix);
+    const failures = recordEvents(one!, 'failure');
+    const alice = await joined(one!, { name: 'alice' });
+    const bob = await joined(two!, { name: 'bob' });
+    const raw = await createClient({ url: redis.url }).connect();
+    onTestFinished(() => raw.destroy());
+    const junk = ['null', '42', 'not json', '{"kind":"rename"}', '{"kind":"line","server":"x","room":"lobby"}', '{"kind":"rename","server":"x","token":"t","name":"n","old":"o","rooms":{}}', '{"kind":"private","server":"x"}'];
+    for (const message of junk) await raw.publish(`${prefix}events`, message);
+    const before = await raw.zScore(`${prefix}servers`, (one!.manager as { serverId: string }).serverId);
+    // A third server joining later must find both alive, not clear them.
+    const [three] = await group(1, redis.url, prefix);
+    const carol = await joined(three!, { name: 'carol' });
+    alice.send({ type: 'message', text: 'still here' });
+    await bob.waitFor((m) => m.type === 'message' && m.text === 'still here');
+    await carol.waitFor((m) => m.type === 'message' && m.text === 'still here');
+    await raw.publish(`${prefix}events`, 'null');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const after = await raw.zScore(`${prefix}servers`, (one!.manager as { serverId: string }).serverId);
+    expect(after).toBeGreaterThan(before ?? 0);
+    expect(carol.all('notice').filter((m) => m.presence?.event === 'leave')).toEqual([]);
+    expect(failures.seen).toEqual([]);
+  });
+
+  it('sends a message right after a rename under the new name', async () => {
+    const [one, two] = await group(2);
+    const alice = await joined(one!, { name: 'alice' });
+    const bob = await joined(two!, { name: 'bob' });
+    alice.send({ type: 'rename', name: 'alicia' });
+    alice.send({ type: 'message', text: 'who am I?' });
+    expect(await bob.waitFor('message')).toMatchObject({ from: 'alicia', text: 'who am I?' });
+  });
+
+  it('keeps no room for a join it refused: refused joins cannot use up the rooms', async () => {
+    const [one] = await group(1);
+    const taken = await joined(one!, { name: 'taken' });
+    const mallory = await joined(one!, { name: 'mallory' });
+    for (let i = 0; i < MAX_ROOMS + 10; i++) taken.send({ type: 'join', name: 'mallory', room: `r${i}`, id: String(i) });
+    await taken.waitFor((m) => m.type === 'error' && m.id === String(MAX_ROOMS + 9));
+    const newcomer = await joined(one!, { name: 'newcomer', room: 'fresh' });
+    expect(newcomer.room).toBe('fresh');
+    expect(mallory.closed).toBeUndefined();
+  });
+
+  it('frees the name of a user who left while Redis was away', async () => {
+    const own = await RedisProcess.start();
+    onTestFinished(() => own.kill());
+    const [one] = await group(1, own.url);
+    const states = recordEvents(one!, 'redis');
+    const alice = await joined(one!, { name: 'alice' });
+    await own.kill();
+    await states.until((state) => state.state === 'lost', 'Redis lost');
+    alice.ws.close();
+    await alice.waitForClose();
+    await own.restart();
+    await states.until((state) => state.state === 'back', 'Redis back');
+    expect(one!.manager.userCount).toBe(0);
+    const again = await joined(one!, { name: 'alice' });
+    expect(again.name).toBe('alice');
+  });
+
+  it('shows a Redis URL without its password', () => {
+    expect(withoutPassword('redis://:sekrit@127.0.0.1:6379')).toBe('redis://:***@127.0.0.1:6379');
+    expect(withoutPassword('redis://user:sekrit@127.0.0.1:6379/2')).toBe('redis://user:***@127.0.0.1:6379/2');
+    expect(withoutPassword('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
   });
 });
