@@ -35,6 +35,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   { file: '04-ws-echo', lab: 'ws-echo', minutes: 90 },
   { file: '05-ws-chat', lab: 'ws-chat', minutes: 80 },
   { file: '06-push-pull', lab: 'push-pull', minutes: 35 },
+  { file: '07-scaling', lab: 'ws-chat', minutes: 80 },
 ];
 
 /**

@@ -82,8 +82,8 @@ describe('netlab lesson', () => {
   it('on the last step points to the next lesson, and on the last lesson says so', async () => {
     const last = await runCli(['lesson', '1', '--step', String(STEPS_01.length)]);
     expect(lines(last.stdout).at(-1)).toBe('last step; next lesson: netlab lesson 02');
-    const steps06 = parseLesson(readFileSync(path.join(REPO_ROOT, 'lessons', '06-push-pull.md'), 'utf8')).steps.length;
-    const end = await runCli(['lesson', '6', '--step', String(steps06)]);
+    const steps07 = parseLesson(readFileSync(path.join(REPO_ROOT, 'lessons', '07-scaling.md'), 'utf8')).steps.length;
+    const end = await runCli(['lesson', '7', '--step', String(steps07)]);
     expect(lines(end.stdout).at(-1)).toBe('last step of the course');
   });
 
@@ -91,7 +91,7 @@ describe('netlab lesson', () => {
     const { code, stdout, stderr } = await runCli(['lesson', '42']);
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/^error: there is no lesson "42": give a number from 00 to 06 or a name \(overview, tcp-echo, .*push-pull\)\.$/m);
+    expect(stderr).toMatch(/^error: there is no lesson "42": give a number from 00 to 07 or a name \(overview, tcp-echo, .*scaling\)\.$/m);
     expect(stderr).not.toMatch(STACK_FRAME);
   });
 

@@ -86,7 +86,7 @@ describe('the catalogue', () => {
   );
 
   it('names only labs of the course, and lesson 00 none', () => {
-    expect(CATALOGUE.map((entry) => entry.lab)).toEqual([undefined, 'tcp-echo', 'tcp-chat', 'udp', 'ws-echo', 'ws-chat', 'push-pull']);
+    expect(CATALOGUE.map((entry) => entry.lab)).toEqual([undefined, 'tcp-echo', 'tcp-chat', 'udp', 'ws-echo', 'ws-chat', 'push-pull', 'ws-chat']);
   });
 });
 
@@ -95,13 +95,17 @@ describe('findLesson', () => {
     expect(findLesson(query).file).toBe('01-tcp-echo');
   });
 
+  it.each(['7', '07', 'scaling'])('finds lesson 07, the second lesson of the ws-chat lab, from "%s"', (query) => {
+    expect(findLesson(query).file).toBe('07-scaling');
+  });
+
   it('finds lesson 00 from 0', () => {
     expect(lessonSlug(findLesson('0'))).toBe('overview');
   });
 
-  it.each(['7', '1-tcp-echo', 'echo', '', '-1', '1.5'])('refuses "%s" with a usage error listing the lessons', (query) => {
+  it.each(['8', '1-tcp-echo', 'echo', '', '-1', '1.5'])('refuses "%s" with a usage error listing the lessons', (query) => {
     expect(() => findLesson(query)).toThrow(UsageError);
-    expect(() => findLesson(query)).toThrow(`there is no lesson "${query}": give a number from 00 to 06 or a name (overview, tcp-echo,`);
+    expect(() => findLesson(query)).toThrow(`there is no lesson "${query}": give a number from 00 to 07 or a name (overview, tcp-echo,`);
   });
 });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { LessonFormatError, parseLesson } from '../../src/lessons/lesson-format.js';
 import { LineSplitter, findLine, lineMatches } from './output-matcher.js';
-import { describePortMap, mapPorts, portMapEnv } from './port-map.js';
+import { DEFAULT_PORTS } from '../../src/core/ports.js';
+import { OTHER_LESSON_PORTS, allocatePortMap, describePortMap, mapPorts, portMapEnv } from './port-map.js';
 
 const FENCE = '```';
 
@@ -219,6 +220,13 @@ describe('port mapping', () => {
 
   it('encodes the map for NETLAB_PORT_MAP as a JSON object keyed by default port', () => {
     expect(JSON.parse(portMapEnv(ports))).toEqual({ '12345': 41234, '8000': 41235 });
+  });
+
+  it('maps every default port and every other port a lesson shows (Redis 6379…) to its own free port', async () => {
+    const map = await allocatePortMap();
+
+    expect([...map.keys()].sort()).toEqual([...Object.values(DEFAULT_PORTS), ...OTHER_LESSON_PORTS].sort());
+    expect(new Set(map.values()).size).toBe(map.size);
   });
 
   it('describes only the ports a message is about', () => {

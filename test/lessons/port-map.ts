@@ -4,10 +4,20 @@
  * with another lesson running in parallel. So every default port is mapped to a free loopback
  * port for the run: in the lesson's text (commands, typed input, expected output) by mapPorts,
  * and in the CLI's defaults through the NETLAB_PORT_MAP test hook (src/core/options.ts).
+ * A few ports that lessons show but no lab has as its default are mapped the same way
+ * (OTHER_LESSON_PORTS).
  */
 import type net from 'node:net';
 import { DEFAULT_PORTS } from '../../src/core/ports.js';
 import { listenOnFreePort } from '../support/free-port.js';
+
+/**
+ * Ports a lesson shows that are no lab's default, mapped like the defaults so that parallel
+ * runs do not share them: 6379, Redis's own default, where lesson 07 starts its own
+ * redis-server, and 8011, lesson 07's second ws-chat server. Only the lesson's text uses
+ * them; the CLI has no default to map, and ignores them in NETLAB_PORT_MAP.
+ */
+export const OTHER_LESSON_PORTS = [6379, 8011] as const;
 
 /** Default port → the free port used instead during one run. */
 export type PortMap = ReadonlyMap<number, number>;
@@ -38,12 +48,13 @@ export function describePortMap(ports: PortMap, lessonText: string, message: str
 }
 
 /**
- * Allocates one free loopback port for each default port. Every port is held open until all
- * are allocated, so no two are the same. They come from below the ephemeral range, so no
- * client socket of another test can take one before the lesson's server binds it.
+ * Allocates one free loopback port for each default port and each of OTHER_LESSON_PORTS.
+ * Every port is held open until all are allocated, so no two are the same. They come from
+ * below the ephemeral range, so no client socket of another test can take one before the
+ * lesson's server binds it.
  */
 export async function allocatePortMap(): Promise<PortMap> {
-  const defaults = Object.values(DEFAULT_PORTS);
+  const defaults = [...Object.values(DEFAULT_PORTS), ...OTHER_LESSON_PORTS];
   const servers = await Promise.all(defaults.map(() => listenOnFreePort()));
   try {
     return new Map(defaults.map((port, i) => [port, (servers[i]!.address() as net.AddressInfo).port]));
