@@ -577,6 +577,8 @@ export class ClusterChatManager {
 
   /** Writes this server's users and presence into Redis again; how many names were taken. */
   private async restore(): Promise<number> {
+    // A Redis that restarted empty numbers each room's lines from 1 again: no old floor holds.
+    this.floors.clear();
     const users = [...this.users.values()].map((u) => [u.token, nameKey(u.name), u.name, u.connections.size]);
     const here: [string, number][] = [];
     for (const [key, room] of this.rooms) for (const [token, n] of room.users) here.push([`${key}\n${token}`, n]);

@@ -192,6 +192,10 @@ describeWithRedis('ws-chat across servers, through Redis (lesson 07)', () => {
     const otherState = recordEvents(other!, 'redis');
     const alice = await joined({ url: `ws://127.0.0.1:${port}/ws` } as WsChatServer, { name: 'alice' });
     const bob = await joined(other!, { name: 'bob' });
+    alice.send({ type: 'message', text: 'before' });
+    await bob.waitFor('message');
+    // Carol's history ends at line 1; Redis, restarted empty, numbers from 1 again.
+    const carol = await joined(other!, { name: 'carol' });
 
     await own.kill();
     await server.waitForStderr(/warning: lost Redis at redis:\/\/127\.0\.0\.1:\d+ \([^)]+\); reconnecting, and refusing messages until it is back\n/);
@@ -204,9 +208,10 @@ describeWithRedis('ws-chat across servers, through Redis (lesson 07)', () => {
     await otherState.until((state) => state.state === 'back', 'the other server back on Redis');
     alice.send({ type: 'message', text: 'back again', id: 'b' });
     expect(await bob.waitFor((m) => m.type === 'message' && m.text === 'back again')).toMatchObject({ from: 'alice' });
+    expect(await carol.waitFor((m) => m.type === 'message' && m.text === 'back again')).toMatchObject({ from: 'alice' });
     bob.send({ type: 'users', id: 'u' });
     const users = await bob.waitFor((m) => m.type === 'users' && m.id === 'u');
-    expect(users).toMatchObject({ users: ['alice', 'bob'] });
+    expect(users).toMatchObject({ users: ['alice', 'bob', 'carol'] });
     const impostor = await joined(other!, { name: 'Alice' });
     expect(impostor.all('error')[0]).toMatchObject({ code: 'name-taken' });
   });
