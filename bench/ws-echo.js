@@ -9,7 +9,8 @@
  *
  * Servers: netlab with --quiet (logs connections only), netlab as a student first runs it
  * (one log line per message, its stdout read by the bench like a terminal would), the ws
- * floor, and the TCP pipe. Each runs in its own process; the load runs in the bench process
+ * floor, the TCP pipe, and for context a bare frame loop after ws's handshake
+ * (bench/reference/ws-echo-bare.js: no checks at all, the lowest a WebSocket echo goes). Each runs in its own process; the load runs in the bench process
  * (lib/ws-load.js for WebSocket, lib/tcp-load.js for the TCP pipe), on raw sockets with
  * pre-masked frames, counting bytes.
  *
@@ -57,6 +58,8 @@ export default {
     { label: 'netlab --quiet', nodeFlags: MEMORY_PROBE_FLAGS, args: [...netlab, '--quiet'] },
     { label: 'netlab, logging', idleMemory: false, args: netlab },
     { label: TCP_FLOOR, protocol: 'tcp', idleMemory: false, args: ['bench/reference/tcp-echo-pipe.js', '--port', '0'] },
+    // Context, judged by nothing: the lowest a WebSocket echo goes in Node (reference/ws-echo-bare.js).
+    { label: 'bare frame loop (context)', context: true, idleMemory: false, args: ['bench/reference/ws-echo-bare.js', '--port', '0'] },
   ],
   figures: [idleMemory, eitherProtocol((load) => roundTripFigure(load.measureRoundTrips)), roundTrip16k, throughput, bulk],
 };
