@@ -32,7 +32,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createClient } from '@redis/client';
 import { visible } from '../core/text-view.js';
 import type { ChatConnection, Room, User, WsChatEvents } from './chat-manager.js';
-import { MAX_HISTORY, MAX_ROOMS } from './chat-manager.js';
+import { ids, MAX_HISTORY, MAX_ROOMS, refusal } from './chat-manager.js';
 import {
   DEFAULT_ROOM,
   encode,
@@ -271,7 +271,7 @@ export class ClusterChatManager {
     const user = conn.user;
     const room = conn.room;
     if (!user || !room) {
-      return this.refuseNow(conn, { code: 'join-first', text: 'send {"type":"join"} first, with a name and a room if you like', ...ids(message) });
+      return this.refuseNow(conn, refusal.joinFirst(ids(message)));
     }
     switch (message.type) {
       case 'message':
@@ -547,7 +547,7 @@ export class ClusterChatManager {
   }
 
   private refuseTooManyRooms(conn: ChatConnection, id: { id?: string }): void {
-    this.refuseNow(conn, { code: 'too-many-rooms', field: 'room', text: `all ${MAX_ROOMS} rooms are in use; join one of them`, ...id });
+    this.refuseNow(conn, refusal.tooManyRooms(id));
   }
 
   /** Says this server is alive, clears dead ones, and writes its part again if Redis forgot it. */
@@ -673,10 +673,6 @@ function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout?: () => void
     }, ms);
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
-function ids(message: { id?: string }): { id?: string } {
-  return message.id === undefined ? {} : { id: message.id };
 }
 
 function isRedisError(err: unknown): boolean {

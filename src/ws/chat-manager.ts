@@ -111,7 +111,7 @@ export class ChatManager {
     const user = conn.user;
     const room = conn.room;
     if (!user || !room) {
-      return this.refuse(conn, { code: 'join-first', text: 'send {"type":"join"} first, with a name and a room if you like', ...ids(message) });
+      return this.refuse(conn, refusal.joinFirst(ids(message)));
     }
     switch (message.type) {
       case 'message':
@@ -299,7 +299,7 @@ export class ChatManager {
   }
 
   private refuseTooManyRooms(conn: ChatConnection, id: { id?: string }): void {
-    this.refuse(conn, { code: 'too-many-rooms', field: 'room', text: `all ${MAX_ROOMS} rooms are in use; join one of them`, ...id });
+    this.refuse(conn, refusal.tooManyRooms(id));
   }
 
   private guestName(): string {
@@ -309,7 +309,13 @@ export class ChatManager {
   }
 }
 
+/** Refusals in the same words from both managers (this one and chat-cluster.ts's). */
+export const refusal = {
+  joinFirst: (id: { id?: string }): ProtocolError => ({ code: 'join-first', text: 'send {"type":"join"} first, with a name and a room if you like', ...id }),
+  tooManyRooms: (id: { id?: string }): ProtocolError => ({ code: 'too-many-rooms', field: 'room', text: `all ${MAX_ROOMS} rooms are in use; join one of them`, ...id }),
+};
+
 /** `{ id }` when a message has an id, `{}` when not: spread into the answer. */
-function ids(message: { id?: string }): { id?: string } {
+export function ids(message: { id?: string }): { id?: string } {
   return message.id === undefined ? {} : { id: message.id };
 }
