@@ -3,7 +3,8 @@
  * one chat through Redis (`netlab ws-chat serve --redis redis://127.0.0.1:6379`).
  *
  * Each server still knows only its own connections, rooms and users, as chat-manager.ts does.
- * What the group shares lives in Redis (chat-redis-scripts.ts says where):
+ * What the group shares lives in Redis (chat-redis-scripts.ts says where; chat-cluster-wire.ts
+ * holds the events on its channel):
  *
  *   fan-out     a message is published on one pub/sub channel, and every server, the sender's
  *               too, delivers it to its own connections when it comes back from Redis. So every
@@ -28,7 +29,7 @@
  * so); authentication beyond what a redis:// URL carries; MAX_ROOMS across the group (each
  * server keeps its own limit).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createClient } from '@redis/client';
 import { visible } from '../core/text-view.js';
 import type { ChatConnection, Room, User, WsChatEvents } from './chat-manager.js';
@@ -43,9 +44,11 @@ import {
   type ClientMessage,
   type Presence,
   type ProtocolError,
-  type ServerMessage,
 } from './chat-protocol.js';
+import { describeRedisError, isRedisError, parseEntry, parseEvent, shaOf, withDeadline, withoutPassword, type GroupEvent, type HistoryEntry } from './chat-cluster-wire.js';
 import * as lua from './chat-redis-scripts.js';
+
+export { describeRedisError, withoutPassword };
 import { showLine } from './chat-view.js';
 
 /** The prefix of every key and of the channel, unless a test picks its own. */
@@ -80,13 +83,6 @@ export interface ClusterEvents {
 }
 
 type Emitter = { emit<K extends keyof (WsChatEvents & ClusterEvents)>(event: K, ...args: (WsChatEvents & ClusterEvents)[K]): unknown };
-
-/** What one server publishes on the channel, and every server reads. */
-type GroupEvent =
-  | { kind: 'line'; server: string; room: string; line: ChatLine; seq?: number; conn?: number; id?: string }
-  | { kind: 'presence'; server: string; room: string; event: 'join' | 'leave'; name: string; token: string; online: number; why?: string; conn?: number }
-  | { kind: 'private'; server: string; to: string; from: string; message: Extract<ServerMessage, { type: 'private' }>; conn?: number; id?: string }
-  | { kind: 'rename'; server: string; token: string; name: string; old: string; rooms: string[]; conn?: number; id?: string };
 
 type Redis = ReturnType<typeof createClient>;
 
@@ -600,92 +596,3 @@ export class ClusterChatManager {
     }
   }
 }
-
-const shas = new Map<string, string>();
-function shaOf(source: string): string {
-  let sha = shas.get(source);
-  if (sha === undefined) shas.set(source, (sha = createHash('sha1').update(source).digest('hex')));
-  return sha;
-}
-
-/** A line of a room's history as kept in Redis: Redis's number for it, and the line. */
-interface HistoryEntry {
-  seq: number;
-  line: ChatLine;
-}
-
-/** A history entry from Redis, or nothing if it is not one. */
-function parseEntry(json: string): HistoryEntry[] {
-  try {
-    const entry = JSON.parse(json) as HistoryEntry;
-    return typeof entry?.seq === 'number' && entry.line?.type === 'message' ? [entry] : [];
-  } catch {
-    return [];
-  }
-}
-
-const isText = (value: unknown): value is string => typeof value === 'string';
-
-/** An event of this design from the channel, or undefined for anything else published there. */
-function parseEvent(message: string): GroupEvent | undefined {
-  let event: GroupEvent;
-  try {
-    event = JSON.parse(message) as GroupEvent;
-  } catch {
-    return undefined;
-  }
-  if (typeof event !== 'object' || event === null || !isText(event.server)) return undefined;
-  switch (event.kind) {
-    case 'line':
-      return isText(event.room) && event.line?.type === 'message' && isText(event.line.room) && isText(event.line.from) && isText(event.line.text) ? event : undefined;
-    case 'presence':
-      return isText(event.room) && isText(event.name) && (event.event === 'join' || event.event === 'leave') ? event : undefined;
-    case 'private':
-      return isText(event.to) && isText(event.from) && event.message?.type === 'private' && isText(event.message.to) ? event : undefined;
-    case 'rename':
-      // Lua's cjson writes an empty list as {}: no rooms.
-      if (!Array.isArray(event.rooms)) event.rooms = [];
-      return isText(event.token) && isText(event.name) && isText(event.old) && event.rooms.every(isText) ? event : undefined;
-    default:
-      return undefined;
-  }
-}
-
-/** `redis://:***@host:6379`: a URL as it may be shown on a projector. */
-export function withoutPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password === '') return url;
-    parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
-
-/** `promise`, or a rejection after `ms` (calling `onTimeout` first). */
-function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout?: () => void): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout?.();
-      reject(new Error(`no answer within ${ms} ms`));
-    }, ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
-function isRedisError(err: unknown): boolean {
-  return err instanceof Error && /closed|offline|socket|ECONN|Redis/i.test(`${err.name} ${err.message}`);
-}
-
-/** `connection refused`: what went wrong between this server and Redis, in a few words. */
-export function describeRedisError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code === 'ENOTFOUND') return 'host not found';
-  if (code === 'ECONNRESET') return 'connection reset';
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
-}
-
