@@ -6,7 +6,7 @@
  *
  * Languages: an entry names a file (`01-tcp-echo`), not a path. English lessons are in
  * lessons/; a translation is a folder of files with the same names (lessons/uk/01-tcp-echo.md),
- * so the same entries, labs and minutes serve it, read from `new URL('uk/', LESSONS_DIR)`.
+ * so the same entries, labs and minutes serve it. language.ts picks the folder.
  *
  * Minutes are for reading the lesson and running its sessions, not for the Try it exercises,
  * and come from its length: prose at 150 words a minute, terminal blocks at 300, plus a minute

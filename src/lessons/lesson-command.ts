@@ -7,20 +7,16 @@
  * render-lesson.ts; this file builds the one thing that needs chalk, the Painter, and only when
  * colour is on: piped, with NO_COLOR or with --no-color the lines are plain text. No pager:
  * a terminal scrolls, and `netlab lesson 1 | less` works as well as anything would.
+ *
+ * `--lang uk`, or a locale starting with `uk`, shows the Ukrainian lessons (language.ts); a
+ * lesson not translated yet is shown in English, with a note on stderr.
  */
 import { Chalk } from 'chalk';
 import { Command, Option } from 'commander';
-import { outputFor } from '../core/commands.js';
+import { argParser, outputFor } from '../core/commands.js';
 import { UsageError } from '../core/errors.js';
-import {
-  CATALOGUE,
-  displayTitle,
-  findLesson,
-  lessonNumber,
-  nextLesson,
-  readLesson,
-  type CatalogueEntry,
-} from './catalogue.js';
+import { CATALOGUE, displayTitle, findLesson, lessonNumber, nextLesson, type CatalogueEntry } from './catalogue.js';
+import { LANGUAGES, chooseLanguage, fallbackNote, langFlag, parseLanguage, readLessonIn } from './language.js';
 import { parseLesson } from './lesson-format.js';
 import { lessonSteps, renderMarkdown, type Painter } from './render-lesson.js';
 import { displayWidth, layoutTable, type Span } from './render-table.js';
@@ -30,30 +26,42 @@ const MAX_WIDTH = 80;
 /** Below this a terminal is too narrow to lay anything out; lines then overflow instead. */
 const MIN_WIDTH = 20;
 
+/** --lang, the same on both commands. */
+function langOption(): Option {
+  return new Option('--lang <code>', `the lessons' language: ${LANGUAGES.join(' or ')} (default: uk if LC_ALL or LANG starts with uk)`).argParser(
+    argParser(parseLanguage),
+  );
+}
+
 /** `netlab lessons`: number, title, lab and minutes of every lesson. */
 export function lessonsCommand(): Command {
   return new Command('lessons')
     .description('list the course: every lesson, its lab, and about how long it takes')
+    .addOption(langOption())
     .addHelpText(
       'after',
       `
 Examples:
   netlab lessons                     the course, in order
-  netlab lesson 1                    then read lesson 01 in the terminal`,
+  netlab lesson 1                    then read lesson 01 in the terminal
+  netlab lessons --lang uk           the course in Ukrainian`,
     )
-    .action(async (_opts: unknown, command: Command) => {
+    .action(async (opts: { lang?: string }, command: Command) => {
+      const choice = chooseLanguage(opts.lang);
       const output = outputFor(command);
       const painter = output.color ? chalkPainter() : undefined;
-      output.data('Lessons (read one with `netlab lesson N`):');
+      output.data(`Lessons (read one with \`netlab lesson N${langFlag(choice)}\`):`);
       // Two lines a lesson: its number and title, then what it needs; a title too long for the
       // terminal goes on under itself, so the numbers still line up.
       for (const entry of CATALOGUE) {
-        const title = displayTitle(parseLesson(await readLesson(entry)).title);
+        const lesson = await readLessonIn(entry, choice.lang);
+        const title = displayTitle(parseLesson(lesson.source).title);
         const row: Span[][] = [[{ text: lessonNumber(entry), style: 'bold' }], [{ text: title }]];
         for (const line of layoutTable([row], { width: screenWidth() - 2, align: ['left', 'left'], rowGap: 'never', painter })) {
           output.data(`  ${line}`);
         }
-        output.data(`      ${entry.lab ? `lab ${entry.lab}` : 'no lab: the map of the course'} · about ${entry.minutes} min`);
+        const english = lesson.lang !== choice.lang ? ' · in English' : '';
+        output.data(`      ${entry.lab ? `lab ${entry.lab}` : 'no lab: the map of the course'} · about ${entry.minutes} min${english}`);
       }
     });
 }
@@ -64,20 +72,24 @@ export function lessonCommand(): Command {
     .description('show a lesson in the terminal, whole or one step at a time')
     .argument('<lesson>', 'its number (1 or 01) or its name (tcp-echo or 01-tcp-echo); `netlab lessons` lists them')
     .addOption(new Option('--step <k>', 'show only step K: the ## sections, numbered from 1'))
+    .addOption(langOption())
     .addHelpText(
       'after',
       `
 Examples:
   netlab lesson 1                    lesson 01, whole
   netlab lesson tcp-echo --step 3    its third step, and the command for the next
-  netlab lesson 0 | less             piped: plain text, no colours`,
+  netlab lesson 0 | less             piped: plain text, no colours
+  netlab lesson 1 --lang uk          lesson 01 in Ukrainian`,
     )
-    .action(async (query: string, opts: { step?: string }, command: Command) => {
+    .action(async (query: string, opts: { step?: string; lang?: string }, command: Command) => {
       const entry = findLesson(query);
+      const choice = chooseLanguage(opts.lang);
       const output = outputFor(command);
       const painter = output.color ? chalkPainter() : undefined;
       const width = screenWidth();
-      const source = await readLesson(entry);
+      const { source, lang } = await readLessonIn(entry, choice.lang);
+      if (lang !== choice.lang) output.note(fallbackNote(entry, choice.lang));
       if (opts.step === undefined) {
         for (const line of renderMarkdown(source, { width, painter })) output.data(line);
         return;
@@ -91,7 +103,7 @@ Examples:
       output.data('');
       for (const line of renderMarkdown(step.markdown, { width, painter })) output.data(line);
       output.data('');
-      const footer = fit(whatNext(entry, k, steps.map((s) => s.title)), width);
+      const footer = fit(whatNext(entry, k, steps.map((s) => s.title), langFlag(choice)), width);
       output.data(painter ? painter.dim(footer) : footer);
     });
 }
@@ -105,11 +117,14 @@ function stepNumber(value: string, entry: CatalogueEntry, count: number): number
   return k;
 }
 
-/** The line under a step: the command for the next step, or for the next lesson after the last. */
-function whatNext(entry: CatalogueEntry, k: number, titles: string[]): string {
-  if (k < titles.length) return `next: netlab lesson ${lessonNumber(entry)} --step ${k + 1} (${titles[k]})`;
+/**
+ * The line under a step: the command for the next step, or for the next lesson after the last,
+ * with `flag` (` --lang uk`, or nothing) so that it shows them in the same language.
+ */
+function whatNext(entry: CatalogueEntry, k: number, titles: string[], flag: string): string {
+  if (k < titles.length) return `next: netlab lesson ${lessonNumber(entry)} --step ${k + 1}${flag} (${titles[k]})`;
   const next = nextLesson(entry);
-  return next ? `last step; next lesson: netlab lesson ${lessonNumber(next)}` : 'last step of the course';
+  return next ? `last step; next lesson: netlab lesson ${lessonNumber(next)}${flag}` : 'last step of the course';
 }
 
 /** A one-line text cut with … to the width. */

@@ -95,7 +95,10 @@ export class Spawned {
     readonly args: readonly string[],
     options: RunOptions = {},
   ) {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, NO_COLOR: '1' };
+    // The locale of the machine running the tests must not choose the lessons' language.
+    const base: NodeJS.ProcessEnv = { ...process.env, LANG: 'C.UTF-8' };
+    for (const name of ['LC_ALL', 'LC_MESSAGES', 'LANGUAGE']) delete base[name];
+    const env: NodeJS.ProcessEnv = { ...base, ...options.env, NO_COLOR: '1' };
     // The lesson runner's port remapping must not leak into these tests.
     delete env.NETLAB_PORT_MAP;
     delete env.FORCE_COLOR;

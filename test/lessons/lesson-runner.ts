@@ -29,6 +29,11 @@ export interface RunLessonOptions {
   /** How errors name the lesson, e.g. `lessons/01-tcp-echo.md`. */
   name: string;
   timeoutMs?: number;
+  /**
+   * LANG for every command, with LC_ALL, LC_MESSAGES and LANGUAGE unset: `C.UTF-8` unless
+   * told otherwise, so a lesson runs the same whatever the language of the machine running it.
+   */
+  locale?: string;
   /** Told each command's process group id as it starts (tests check that none survives). */
   onSpawn?: (pid: number) => void;
 }
@@ -46,7 +51,7 @@ export async function runLesson(source: string, options: RunLessonOptions): Prom
   const dir = await mkdtemp(path.join(tmpdir(), 'netlab-lesson-'));
   const terminals = new Map<number, Terminal>();
   try {
-    const { cwd, env } = await prepareDirectory(dir, ports);
+    const { cwd, env } = await prepareDirectory(dir, ports, options.locale ?? 'C.UTF-8');
     const timeoutMs = options.timeoutMs ?? STEP_TIMEOUT_MS;
     for (const session of lesson.sessions) {
       const number = session.terminal;
@@ -111,9 +116,9 @@ async function perform(terminal: Terminal, action: Action, ports: PortMap): Prom
 /**
  * The run's directory: `work/`, the commands' empty working directory, and `bin/netlab`, this
  * repository's CLI, first on the PATH. The environment is the caller's, with plain 80-column
- * output and the port map.
+ * output, the port map and the locale.
  */
-async function prepareDirectory(dir: string, ports: PortMap): Promise<{ cwd: string; env: NodeJS.ProcessEnv }> {
+async function prepareDirectory(dir: string, ports: PortMap, locale: string): Promise<{ cwd: string; env: NodeJS.ProcessEnv }> {
   const bin = path.join(dir, 'bin');
   const cwd = path.join(dir, 'work');
   await Promise.all([mkdir(bin), mkdir(cwd)]);
@@ -124,7 +129,12 @@ async function prepareDirectory(dir: string, ports: PortMap): Promise<{ cwd: str
     NO_COLOR: '1',
     COLUMNS: '80',
     NETLAB_PORT_MAP: portMapEnv(ports),
+    LANG: locale,
   };
   delete env.FORCE_COLOR; // set by some test reporters; NO_COLOR wins in netlab, not in every tool
+  // These override LANG, and `netlab lesson` reads them (src/lessons/language.ts).
+  delete env.LC_ALL;
+  delete env.LC_MESSAGES;
+  delete env.LANGUAGE;
   return { cwd, env };
 }

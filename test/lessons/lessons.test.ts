@@ -1,7 +1,8 @@
 /**
  * Every lesson in lessons/ runs here, one test per file, against the built CLI (dist/): its
  * commands, typed input and expected output must be exactly what netlab does today. So does
- * the complete example in lessons/README.md, the one lesson authors copy from.
+ * the complete example in lessons/README.md, the one lesson authors copy from, and so does
+ * every translation (lessons/uk/), in the locale of its readers.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -9,9 +10,22 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runLesson } from './lesson-runner.js';
 
 const LESSONS_DIR = path.join(REPO_ROOT, 'lessons');
-const LESSON_FILES = readdirSync(LESSONS_DIR)
-  .filter((name) => name.endsWith('.md') && name !== 'README.md')
-  .sort();
+
+/** Each translation's folder in lessons/, and the locale its readers' terminals have. */
+const TRANSLATIONS: Record<string, string> = { uk: 'uk_UA.UTF-8' };
+
+const lessonsIn = (dir: string) =>
+  readdirSync(path.join(LESSONS_DIR, dir))
+    .filter((name) => name.endsWith('.md') && name !== 'README.md')
+    .sort();
+
+/** Every lesson as a path under lessons/: `01-tcp-echo.md`, then `uk/01-tcp-echo.md`… */
+const LESSON_FILES = [
+  ...lessonsIn('.'),
+  ...Object.keys(TRANSLATIONS).flatMap((lang) =>
+    existsSync(path.join(LESSONS_DIR, lang)) ? lessonsIn(lang).map((name) => `${lang}/${name}`) : [],
+  ),
+];
 
 /** A lesson's hang guards add up: 10 s per step at worst, and a failure should say which step. */
 const LESSON_TIMEOUT_MS = 120_000;
@@ -50,7 +64,12 @@ describe('lessons', () => {
     'lessons/%s shows only commands and output that netlab really produces',
     async (file) => {
       const source = readFileSync(path.join(LESSONS_DIR, file), 'utf8');
-      await runLesson(source, { name: `lessons/${file}`, timeoutMs: SLOW_LESSONS[file] });
+      const lang = path.dirname(file);
+      await runLesson(source, {
+        name: `lessons/${file}`,
+        timeoutMs: SLOW_LESSONS[path.basename(file)],
+        locale: TRANSLATIONS[lang],
+      });
     },
     LESSON_TIMEOUT_MS,
   );

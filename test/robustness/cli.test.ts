@@ -190,6 +190,16 @@ describe(CLI.badPorts.when, () => {
       expect(result.stderr).toMatch(/1\.\.\d+/);
     }
   });
+
+  it('lessons and lesson --lang: a language the lessons are not in is a usage error naming en and uk', async () => {
+    for (const words of [['lessons'], ['lesson', '1']]) {
+      for (const value of ['de', 'ukr', 'uk_UA', '']) {
+        const result = await runCli([...words, '--lang', value]);
+        expectUsageError(result, '--lang', `${words[0]} --lang "${value}"`);
+        expect(result.stderr).toContain('en, uk');
+      }
+    }
+  });
 });
 
 describe(CLI.portInUse.when, () => {
