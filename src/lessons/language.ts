@@ -49,6 +49,11 @@ export function lessonsDir(lang: Language, root: URL = LESSONS_DIR): URL {
   return lang === 'en' ? root : new URL(`${lang}/`, root);
 }
 
+/** The same folder as a path from the package's root, for links: `lessons/uk/`. */
+export function lessonsPath(lang: Language): string {
+  return lang === 'en' ? 'lessons/' : `lessons/${lang}/`;
+}
+
 /** A lesson's Markdown and the language it is in: the one asked for, or English if it has none. */
 export interface LessonText {
   source: string;

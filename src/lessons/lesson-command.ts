@@ -16,7 +16,7 @@ import { Command, Option } from 'commander';
 import { argParser, outputFor } from '../core/commands.js';
 import { UsageError } from '../core/errors.js';
 import { CATALOGUE, displayTitle, findLesson, lessonNumber, nextLesson, type CatalogueEntry } from './catalogue.js';
-import { LANGUAGES, chooseLanguage, fallbackNote, langFlag, parseLanguage, readLessonIn } from './language.js';
+import { LANGUAGES, chooseLanguage, fallbackNote, langFlag, lessonsPath, parseLanguage, readLessonIn } from './language.js';
 import { parseLesson } from './lesson-format.js';
 import { lessonSteps, renderMarkdown, type Painter } from './render-lesson.js';
 import { displayWidth, layoutTable, type Span } from './render-table.js';
@@ -90,8 +90,9 @@ Examples:
       const width = screenWidth();
       const { source, lang } = await readLessonIn(entry, choice.lang);
       if (lang !== choice.lang) output.note(fallbackNote(entry, choice.lang));
+      const linkBase = lessonsPath(lang);
       if (opts.step === undefined) {
-        for (const line of renderMarkdown(source, { width, painter })) output.data(line);
+        for (const line of renderMarkdown(source, { width, painter, linkBase })) output.data(line);
         return;
       }
       const steps = lessonSteps(source);
@@ -101,7 +102,7 @@ Examples:
       const header = fit(`lesson ${number} · step ${k} of ${steps.length} · ${step.title}`, width);
       output.data(painter ? painter.bold(header) : header);
       output.data('');
-      for (const line of renderMarkdown(step.markdown, { width, painter })) output.data(line);
+      for (const line of renderMarkdown(step.markdown, { width, painter, linkBase })) output.data(line);
       output.data('');
       const footer = fit(whatNext(entry, k, steps.map((s) => s.title), langFlag(choice)), width);
       output.data(painter ? painter.dim(footer) : footer);

@@ -10,6 +10,7 @@ import {
   fallbackNote,
   langFlag,
   lessonsDir,
+  lessonsPath,
   localeLanguage,
   parseLanguage,
   readLessonIn,
@@ -71,6 +72,7 @@ describe('readLessonIn', () => {
   it('finds a translation in the folder named by its language', () => {
     expect(lessonsDir('en')).toBe(LESSONS_DIR);
     expect(lessonsDir('uk').href).toBe(new URL('uk/', LESSONS_DIR).href);
+    expect([lessonsPath('en'), lessonsPath('uk')]).toEqual(['lessons/', 'lessons/uk/']);
   });
 
   it('reads the translation when there is one', async () => {
