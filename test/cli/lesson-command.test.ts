@@ -1,11 +1,13 @@
 /**
- * `netlab lessons` and `netlab lesson N [--step K]` (src/lessons/lesson-command.ts), run as a
- * student runs them: the built binary, stdout piped, so the output is plain and 80 columns.
+ * `netlab lessons` and `netlab lesson N [--step K] [--lang uk]` (src/lessons/lesson-command.ts),
+ * run as a student runs them: the built binary, stdout piped, so the output is plain and 80
+ * columns. runCli sets LANG=C.UTF-8, so a test that wants Ukrainian asks for it.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CATALOGUE, displayTitle } from '../../src/lessons/catalogue.js';
 import { parseLesson } from '../../src/lessons/lesson-format.js';
 import { displayWidth } from '../../src/lessons/render-table.js';
 import { NETLAB_BIN, REPO_ROOT, STACK_FRAME, lines, runCli } from './run-cli.js';
@@ -124,5 +126,65 @@ describe('colour', () => {
       expect(status).toBe(0);
       expect(stdout).not.toMatch(/\x1b/);
     }
+  });
+});
+
+describe('in Ukrainian', () => {
+  const UK = (file: string) => readFileSync(path.join(REPO_ROOT, 'lessons', 'uk', `${file}.md`), 'utf8');
+  const UK_01 = UK('01-tcp-echo');
+  const UK_TITLE_01 = parseLesson(UK_01).title;
+  const UK_STEPS_01 = parseLesson(UK_01).steps;
+  const UKRAINIAN = { LANG: 'uk_UA.UTF-8' };
+
+  it('--lang uk prints lesson 01 from lessons/uk/, every step and command, within 80 columns', async () => {
+    const { code, stdout, stderr } = await runCli(['lesson', '1', '--lang', 'uk']);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toBe('');
+    const printed = lines(stdout);
+    expect(printed.slice(0, 2)).toEqual([UK_TITLE_01, '═'.repeat(displayWidth(UK_TITLE_01))]);
+    for (const step of UK_STEPS_01) expect(printed).toContain(step.title);
+    const shown = new Set(printed.map((line) => line.trim()));
+    for (const command of UK_01.split('\n').filter((line) => line.startsWith('$ '))) expect(shown.has(command), command).toBe(true);
+    expect(printed.filter((line) => displayWidth(line) > 80)).toEqual([]);
+  });
+
+  it('follows LANG and LC_ALL when they start with uk, and --lang en wins over them', async () => {
+    const asked = await runCli(['lesson', '1', '--lang', 'uk']);
+    const [fromLang, fromLcAll, english, c] = await Promise.all([
+      runCli(['lesson', '1'], { env: UKRAINIAN }),
+      runCli(['lesson', '1'], { env: { LANG: 'en_GB.UTF-8', LC_ALL: 'uk_UA.UTF-8' } }),
+      runCli(['lesson', '1', '--lang', 'en'], { env: UKRAINIAN }),
+      runCli(['lesson', '1'], { env: { ...UKRAINIAN, LC_ALL: 'C' } }),
+    ]);
+    expect(fromLang.stdout).toBe(asked.stdout);
+    expect(fromLcAll.stdout).toBe(asked.stdout);
+    expect(lines(english.stdout)[0]).toBe(TITLE_01);
+    expect(lines(c.stdout)[0]).toBe(TITLE_01);
+  });
+
+  it('--step keeps --lang uk in the command for the next step and the next lesson', async () => {
+    const { code, stdout, stderr } = await runCli(['lesson', '1', '--step', '3', '--lang', 'uk']);
+    expect(code, stderr).toBe(0);
+    const printed = lines(stdout);
+    expect(printed[0]!.startsWith(`lesson 01 · step 3 of ${UK_STEPS_01.length} · `)).toBe(true);
+    expect(printed[2]).toBe(UK_STEPS_01[2]!.title);
+    expect(printed.at(-1)!.startsWith(`next: netlab lesson 01 --step 4 --lang uk (${UK_STEPS_01[3]!.title.slice(0, 10)}`)).toBe(true);
+    const last = await runCli(['lesson', '1', '--step', String(UK_STEPS_01.length), '--lang', 'uk']);
+    expect(lines(last.stdout).at(-1)).toBe('last step; next lesson: netlab lesson 02 --lang uk');
+    const fromLocale = await runCli(['lesson', '1', '--step', '3'], { env: UKRAINIAN });
+    expect(lines(fromLocale.stdout).at(-1)!.startsWith('next: netlab lesson 01 --step 4 (')).toBe(true);
+  });
+
+  it('lessons --lang uk lists the Ukrainian titles, and its hint keeps --lang uk', async () => {
+    const { code, stdout, stderr } = await runCli(['lessons', '--lang', 'uk']);
+    expect(code, stderr).toBe(0);
+    const printed = lines(stdout);
+    expect(printed[0]).toBe('Lessons (read one with `netlab lesson N --lang uk`):');
+    const flowing = stdout.replace(/\s+/g, ' ');
+    for (const entry of CATALOGUE) expect(flowing).toContain(displayTitle(parseLesson(UK(entry.file)).title));
+    expect(stdout).not.toContain('in English');
+    expect(printed.filter((line) => displayWidth(line) > 80)).toEqual([]);
+    const fromLocale = await runCli(['lessons'], { env: UKRAINIAN });
+    expect(fromLocale.stdout).toBe(stdout.replace(' --lang uk`', '`'));
   });
 });
