@@ -7,6 +7,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { renderMarkdown } from '../../src/lessons/render-lesson.js';
+import { displayWidth } from '../../src/lessons/render-table.js';
 import { REPO_ROOT, runLesson } from './lesson-runner.js';
 
 const LESSONS_DIR = path.join(REPO_ROOT, 'lessons');
@@ -86,6 +88,13 @@ describe('lessons', () => {
     const lines = readFileSync(path.join(LESSONS_DIR, file), 'utf8').split('\n');
     const long = lines.flatMap((line, i) => ([...line].length > 80 ? [`${i + 1}: ${line}`] : []));
     expect(long).toEqual([]);
+  });
+
+  // What `netlab lesson N` prints on an 80-column terminal (or piped) must fit it too: code
+  // blocks are indented, and a wrapped line must not overflow.
+  it.each(LESSON_FILES)('lessons/%s fits 80 columns as `netlab lesson` prints it', (file) => {
+    const printed = renderMarkdown(readFileSync(path.join(LESSONS_DIR, file), 'utf8'), { width: 80 });
+    expect(printed.filter((line) => displayWidth(line) > 80)).toEqual([]);
   });
 
   it(
